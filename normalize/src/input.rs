@@ -1,0 +1,344 @@
+//! Meta's webhook shapes, as far as the mapping reads them.
+//!
+//! Everything borrows from the raw body. The envelope (down to each change's `value`) uses
+//! the [`lenient`](crate::lenient) wrappers, so a field of the wrong shape is noticed and
+//! reported without failing the body. Messages and statuses are kept as raw JSON at first
+//! and parsed one by one, so a bad one becomes its own dead letter. Unknown fields are
+//! ignored here; the objects passed on to consumers are taken from the raw text.
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::lenient::{Arr, LBool, LInt, LStr, Lenient, Obj};
+
+/// The body: `{"object": ..., "entry": [...]}`.
+#[derive(Deserialize)]
+pub struct Envelope<'a> {
+    #[serde(borrow, default)]
+    pub object: LStr<'a>,
+    #[serde(borrow, default)]
+    pub entry: Lenient<Arr<Lenient<Obj<Entry<'a>>>>>,
+}
+
+/// One `entry[]`: a WhatsApp Business Account and its changes.
+#[derive(Deserialize)]
+pub struct Entry<'a> {
+    #[serde(borrow, default)]
+    pub id: LStr<'a>,
+    #[serde(default)]
+    pub time: LInt,
+    #[serde(borrow, default)]
+    pub changes: Lenient<Arr<Lenient<Obj<Change<'a>>>>>,
+}
+
+/// One `changes[]`: the subscription `field` decides the shape of `value`, and Meta puts
+/// `value` first, so it is kept raw until `field` is known.
+#[derive(Deserialize)]
+pub struct Change<'a> {
+    #[serde(borrow, default)]
+    pub field: LStr<'a>,
+    #[serde(borrow, default)]
+    pub value: Option<&'a RawValue>,
+}
+
+/// The `value` of a `messages` change.
+#[derive(Deserialize)]
+pub struct MessagesValue<'a> {
+    #[serde(borrow, default)]
+    pub metadata: Lenient<Obj<Metadata<'a>>>,
+    #[serde(borrow, default)]
+    pub contacts: Lenient<Arr<Lenient<Obj<Contact<'a>>>>>,
+    #[serde(borrow, default)]
+    pub messages: Lenient<Arr<&'a RawValue>>,
+    #[serde(borrow, default)]
+    pub statuses: Lenient<Arr<&'a RawValue>>,
+    #[serde(borrow, default)]
+    pub errors: Lenient<Arr<&'a RawValue>>,
+}
+
+/// Just the metadata of any change's `value` (account events keep the phone number id).
+#[derive(Deserialize)]
+pub struct MetadataOnly<'a> {
+    #[serde(borrow, default)]
+    pub metadata: Lenient<Obj<Metadata<'a>>>,
+}
+
+/// `value.metadata`: the business number.
+#[derive(Deserialize, Default)]
+pub struct Metadata<'a> {
+    #[serde(borrow, default)]
+    pub display_phone_number: LStr<'a>,
+    #[serde(borrow, default)]
+    pub phone_number_id: LStr<'a>,
+}
+
+/// `value.contacts[]`: a WhatsApp user involved in the change.
+#[derive(Deserialize)]
+pub struct Contact<'a> {
+    #[serde(borrow, default)]
+    pub wa_id: LStr<'a>,
+    #[serde(borrow, default)]
+    pub user_id: LStr<'a>,
+    #[serde(borrow, default)]
+    pub parent_user_id: LStr<'a>,
+    #[serde(borrow, default)]
+    pub identity_key_hash: LStr<'a>,
+    #[serde(borrow, default)]
+    pub profile: Lenient<Obj<Profile<'a>>>,
+}
+
+/// `contacts[].profile`.
+#[derive(Deserialize)]
+pub struct Profile<'a> {
+    #[serde(borrow, default)]
+    pub name: LStr<'a>,
+    #[serde(borrow, default)]
+    pub username: LStr<'a>,
+}
+
+/// One `messages[]` item (or the nested message of an `edit`). Payloads the consumer gets
+/// verbatim stay raw; the others are typed and must have their documented shape.
+#[derive(Deserialize, Default)]
+pub struct Message<'a> {
+    #[serde(borrow, default)]
+    pub from: LStr<'a>,
+    #[serde(borrow, default)]
+    pub from_user_id: LStr<'a>,
+    #[serde(borrow, default)]
+    pub from_parent_user_id: LStr<'a>,
+    #[serde(borrow, default)]
+    pub id: LStr<'a>,
+    #[serde(borrow, default)]
+    pub timestamp: LStr<'a>,
+    #[serde(borrow, default, rename = "type")]
+    pub kind: LStr<'a>,
+    #[serde(borrow, default)]
+    pub context: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub referral: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub identity: Lenient<Obj<Identity<'a>>>,
+    #[serde(borrow, default)]
+    pub errors: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub text: Option<Text<'a>>,
+    #[serde(borrow, default)]
+    pub image: Option<Media<'a>>,
+    #[serde(borrow, default)]
+    pub audio: Option<Media<'a>>,
+    #[serde(borrow, default)]
+    pub video: Option<Media<'a>>,
+    #[serde(borrow, default)]
+    pub document: Option<Media<'a>>,
+    #[serde(borrow, default)]
+    pub sticker: Option<Media<'a>>,
+    #[serde(borrow, default)]
+    pub location: Option<Location<'a>>,
+    #[serde(borrow, default)]
+    pub contacts: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub system: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub button: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub interactive: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub order: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub edit: Option<&'a RawValue>,
+}
+
+/// `text`.
+#[derive(Deserialize)]
+pub struct Text<'a> {
+    #[serde(borrow, default)]
+    pub body: LStr<'a>,
+}
+
+/// The media object of `image`, `audio`, `video`, `document`, `sticker`.
+#[derive(Deserialize)]
+pub struct Media<'a> {
+    #[serde(borrow, default)]
+    pub id: LStr<'a>,
+    #[serde(borrow, default)]
+    pub mime_type: LStr<'a>,
+    #[serde(borrow, default)]
+    pub sha256: LStr<'a>,
+    #[serde(borrow, default)]
+    pub caption: LStr<'a>,
+    #[serde(borrow, default)]
+    pub filename: LStr<'a>,
+    #[serde(borrow, default)]
+    pub url: LStr<'a>,
+    #[serde(default)]
+    pub voice: LBool,
+    #[serde(default)]
+    pub animated: LBool,
+}
+
+/// `location`: coordinates arrive as numbers (Meta) or strings (some senders).
+#[derive(Deserialize)]
+pub struct Location<'a> {
+    #[serde(borrow, default)]
+    pub latitude: LStr<'a>,
+    #[serde(borrow, default)]
+    pub longitude: LStr<'a>,
+    #[serde(borrow, default)]
+    pub name: LStr<'a>,
+    #[serde(borrow, default)]
+    pub address: LStr<'a>,
+    #[serde(borrow, default)]
+    pub url: LStr<'a>,
+}
+
+/// Message-level `identity` (legacy identity-change check).
+#[derive(Deserialize)]
+pub struct Identity<'a> {
+    #[serde(borrow, default)]
+    pub hash: LStr<'a>,
+}
+
+/// The parts of `system` the mapping reads (the object itself goes out verbatim).
+#[derive(Deserialize)]
+pub struct System<'a> {
+    #[serde(borrow, default)]
+    pub identity: LStr<'a>,
+}
+
+/// `button` (template quick reply).
+#[derive(Deserialize)]
+pub struct Button<'a> {
+    #[serde(borrow, default)]
+    pub payload: LStr<'a>,
+    #[serde(borrow, default)]
+    pub text: LStr<'a>,
+}
+
+/// `interactive`: the reply kind and its object.
+#[derive(Deserialize)]
+pub struct Interactive<'a> {
+    #[serde(borrow, default, rename = "type")]
+    pub kind: LStr<'a>,
+    #[serde(borrow, default)]
+    pub button_reply: Option<Reply<'a>>,
+    #[serde(borrow, default)]
+    pub list_reply: Option<Reply<'a>>,
+    #[serde(borrow, default)]
+    pub nfm_reply: Option<FlowReply<'a>>,
+}
+
+/// `button_reply` / `list_reply`.
+#[derive(Deserialize)]
+pub struct Reply<'a> {
+    #[serde(borrow, default)]
+    pub id: LStr<'a>,
+    #[serde(borrow, default)]
+    pub title: LStr<'a>,
+}
+
+/// `nfm_reply` (a completed flow).
+#[derive(Deserialize)]
+pub struct FlowReply<'a> {
+    #[serde(borrow, default)]
+    pub body: LStr<'a>,
+    #[serde(borrow, default)]
+    pub response_json: LStr<'a>,
+}
+
+/// The parts of `order` the mapping reads.
+#[derive(Deserialize)]
+pub struct Order<'a> {
+    #[serde(borrow, default)]
+    pub text: LStr<'a>,
+}
+
+/// `edit`: the new content of an earlier message (Coexistence numbers).
+#[derive(Deserialize)]
+pub struct Edit<'a> {
+    #[serde(borrow, default)]
+    pub message: Option<Message<'a>>,
+}
+
+/// One `statuses[]` item.
+#[derive(Deserialize)]
+pub struct Status<'a> {
+    #[serde(borrow, default)]
+    pub id: LStr<'a>,
+    #[serde(borrow, default)]
+    pub status: LStr<'a>,
+    #[serde(borrow, default)]
+    pub timestamp: LStr<'a>,
+    #[serde(borrow, default)]
+    pub recipient_id: LStr<'a>,
+    #[serde(borrow, default)]
+    pub recipient_user_id: LStr<'a>,
+    #[serde(borrow, default)]
+    pub parent_recipient_user_id: LStr<'a>,
+    #[serde(borrow, default)]
+    pub recipient_type: LStr<'a>,
+    #[serde(borrow, default)]
+    pub recipient_participant_id: LStr<'a>,
+    #[serde(borrow, default)]
+    pub recipient_identity_key_hash: LStr<'a>,
+    #[serde(borrow, default)]
+    pub biz_opaque_callback_data: LStr<'a>,
+    #[serde(borrow, default)]
+    pub conversation: Lenient<Obj<Conversation<'a>>>,
+    #[serde(borrow, default)]
+    pub pricing: Lenient<Obj<Pricing<'a>>>,
+    #[serde(borrow, default)]
+    pub errors: Option<&'a RawValue>,
+}
+
+/// `statuses[].conversation`.
+#[derive(Deserialize)]
+pub struct Conversation<'a> {
+    #[serde(borrow, default)]
+    pub id: LStr<'a>,
+    #[serde(borrow, default)]
+    pub expiration_timestamp: LStr<'a>,
+    #[serde(borrow, default)]
+    pub origin: Lenient<Obj<Origin<'a>>>,
+}
+
+/// `conversation.origin`.
+#[derive(Deserialize)]
+pub struct Origin<'a> {
+    #[serde(borrow, default, rename = "type")]
+    pub kind: LStr<'a>,
+}
+
+/// `statuses[].pricing`.
+#[derive(Deserialize)]
+pub struct Pricing<'a> {
+    #[serde(default)]
+    pub billable: LBool,
+    #[serde(borrow, default)]
+    pub pricing_model: LStr<'a>,
+    #[serde(borrow, default, rename = "type")]
+    pub kind: LStr<'a>,
+    #[serde(borrow, default)]
+    pub category: LStr<'a>,
+}
+
+/// One of Meta's `errors[]` items, as far as the mapping reads it.
+#[derive(Deserialize)]
+pub struct MetaError<'a> {
+    #[serde(default)]
+    pub code: LInt,
+    #[serde(borrow, default)]
+    pub title: LStr<'a>,
+    #[serde(borrow, default)]
+    pub message: LStr<'a>,
+    #[serde(borrow, default)]
+    pub details: LStr<'a>,
+    #[serde(borrow, default)]
+    pub error_data: Lenient<Obj<ErrorData<'a>>>,
+}
+
+/// `errors[].error_data`.
+#[derive(Deserialize)]
+pub struct ErrorData<'a> {
+    #[serde(borrow, default)]
+    pub details: LStr<'a>,
+}

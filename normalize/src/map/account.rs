@@ -1,0 +1,62 @@
+//! Changes whose `field` is not `messages` → account events, Meta's `value` as it came.
+
+use std::borrow::Cow;
+
+use serde_json::value::RawValue;
+use wa_schemas::{AccountEvent, ReasonKind};
+
+use super::{Ctx, Fragment};
+use crate::ids::{joined, IdBuf};
+use crate::input::MetadataOnly;
+use crate::lenient::{LInt, Lenient};
+use crate::minify::minify;
+use crate::output::EventType;
+use crate::time::iso_from_epoch_seconds;
+
+impl<'c, 'a> Ctx<'c, 'a> {
+    pub(super) fn account_event(
+        &mut self,
+        field: &str,
+        waba_id: &str,
+        time: &LInt,
+        entry: usize,
+        change: usize,
+        raw: &'a RawValue,
+    ) {
+        if raw.get().as_bytes().first() != Some(&b'{') {
+            return self.dead_letter(
+                ReasonKind::InvalidField,
+                &format!("the `value` of the `{field}` change is not an object"),
+                &format!("/entry/{entry}/changes/{change}/value"),
+                Fragment::Raw(raw.get()),
+                "",
+            );
+        }
+        let value = minify(raw.get());
+        let phone_number_id = serde_json::from_str::<MetadataOnly>(raw.get())
+            .ok()
+            .and_then(|v| v.metadata.into_ok())
+            .and_then(|m| m.0.phone_number_id.into_ok())
+            .unwrap_or_default();
+        let mut time_buf = [0u8; 24];
+        let (time, time_text) = match time {
+            Lenient::Ok(seconds) => (
+                iso_from_epoch_seconds(*seconds, &mut time_buf),
+                seconds.to_string(),
+            ),
+            _ => (None, String::new()),
+        };
+        let event_id = IdBuf::v5(&joined(&[waba_id, field, &time_text, &value]));
+        let event = AccountEvent {
+            field: Cow::Borrowed(field),
+            waba_id: Cow::Borrowed(waba_id),
+            time: time.map(Cow::Borrowed),
+            phone_number_id: Cow::Borrowed(&phone_number_id),
+            event_id: Cow::Borrowed(event_id.as_str()),
+            value: RawValue::from_string(value).expect("minified JSON stays JSON"),
+        };
+        let key = (!waba_id.is_empty()).then_some(waba_id);
+        self.out
+            .push_keyed(EventType::AccountEvent, key, event_id.as_str(), &event);
+    }
+}

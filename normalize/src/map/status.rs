@@ -1,0 +1,165 @@
+//! `statuses[]` → delivery receipts.
+
+use std::borrow::Cow;
+
+use serde_json::value::RawValue;
+use wa_schemas::delivery::{AdditionalInfo, DeliveryChannel, DestinationType};
+use wa_schemas::{DeliveryInfo, DeliveryInfoNotification, DeliveryReceipt, DeliveryStatus, ReasonKind};
+
+use super::{Ctx, Fragment, Scope};
+use crate::ids::{joined, IdBuf};
+use crate::input::{MetaError, Status};
+use crate::lenient::{Arr, LStr, Lenient, Obj};
+use crate::minify::minify;
+use crate::output::EventType;
+use crate::time::{iso_from_epoch_seconds, parse_epoch_seconds};
+
+impl<'c, 'a> Ctx<'c, 'a> {
+    /// Maps one status; a status that cannot be mapped becomes a dead letter.
+    pub(super) fn status(&mut self, scope: &Scope<'a, '_>, k: usize, raw: &'a RawValue) {
+        if let Err((kind, detail)) = self.try_status(scope, raw) {
+            self.dead_letter(
+                kind,
+                &detail,
+                &scope.path("statuses", k),
+                Fragment::Raw(raw.get()),
+                scope.phone_number_id,
+            );
+        }
+    }
+
+    fn try_status(
+        &mut self,
+        scope: &Scope<'a, '_>,
+        raw: &'a RawValue,
+    ) -> Result<(), (ReasonKind, String)> {
+        let status: Status<'a> = serde_json::from_str(raw.get()).map_err(|e| {
+            (
+                ReasonKind::InvalidField,
+                format!("the status does not have the documented shape: {e}"),
+            )
+        })?;
+        let wamid = required(&status.id, "id")?;
+        let meta_status = required(&status.status, "status")?;
+        let timestamp = required(&status.timestamp, "timestamp")?;
+        let mut ts_buf = [0u8; 24];
+        let ts = parse_epoch_seconds(timestamp)
+            .and_then(|s| iso_from_epoch_seconds(s, &mut ts_buf))
+            .ok_or_else(|| {
+                (
+                    ReasonKind::InvalidField,
+                    format!("`timestamp` {timestamp:?} is not a number of seconds since 1970"),
+                )
+            })?;
+        let delivery_status = DeliveryStatus::from_meta(meta_status);
+        let recipient_id = status.recipient_id.as_str();
+        let recipient_user_id = status.recipient_user_id.as_str();
+        let (destination, destination_type) = if status.recipient_type.as_str() == "group" {
+            (recipient_id, DestinationType::Group)
+        } else if recipient_id.is_empty() && !recipient_user_id.is_empty() {
+            (recipient_user_id, DestinationType::Bsuid)
+        } else {
+            (recipient_id, DestinationType::Waid)
+        };
+        let errors = status.errors.map(|e| minify(e.get()));
+        let infos: Vec<AdditionalInfo> = status
+            .errors
+            .and_then(|e| serde_json::from_str::<Lenient<Arr<Lenient<Obj<MetaError>>>>>(e.get()).ok())
+            .and_then(Lenient::into_ok)
+            .map(|items| {
+                items
+                    .0
+                    .into_iter()
+                    .filter_map(Lenient::into_ok)
+                    .map(|Obj(e)| AdditionalInfo {
+                        code: e.code.ok().copied().unwrap_or(0),
+                        title: match e.title {
+                            Lenient::Ok(title) => title,
+                            _ => Cow::Owned(e.message.as_str().to_owned()),
+                        },
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let additional_info = (delivery_status == DeliveryStatus::Failed || !infos.is_empty())
+            .then_some(infos);
+        let participant = status.recipient_participant_id.as_str();
+        let id_name = if participant.is_empty() {
+            joined(&[wamid, meta_status])
+        } else {
+            joined(&[wamid, meta_status, participant])
+        };
+        let event_id = IdBuf::v5(&id_name);
+        let conversation = status.conversation.ok().map(|c| &c.0);
+        let mut expires_buf = [0u8; 24];
+        let conversation_expires_at = conversation
+            .and_then(|c| parse_epoch_seconds(c.expiration_timestamp.as_str()))
+            .and_then(|s| iso_from_epoch_seconds(s, &mut expires_buf))
+            .unwrap_or("");
+        let pricing = status.pricing.ok().map(|p| &p.0);
+        let receipt = DeliveryReceipt {
+            delivery_info_notification: DeliveryInfoNotification {
+                delivery_info: DeliveryInfo {
+                    time_stamp: Cow::Borrowed(ts),
+                    description: Cow::Borrowed(delivery_status.description()),
+                    code: Cow::Borrowed(delivery_status.code()),
+                    additional_info,
+                    delivery_channel: DeliveryChannel::Whatsapp,
+                    additional_info_text: Cow::Borrowed(""),
+                    destination: Cow::Borrowed(destination),
+                    destination_type,
+                    delivery_status,
+                },
+                subtid: Cow::Borrowed(""),
+                transid: Cow::Borrowed(wamid),
+                callback_data: Cow::Borrowed(status.biz_opaque_callback_data.as_str()),
+                correlationid: Cow::Borrowed(""),
+                event_id: Cow::Borrowed(event_id.as_str()),
+                message_id: Cow::Borrowed(wamid),
+                meta_status: Cow::Borrowed(meta_status),
+                phone_number_id: Cow::Borrowed(scope.phone_number_id),
+                display_phone_number: Cow::Borrowed(scope.display_phone_number),
+                waba_id: Cow::Borrowed(scope.waba_id),
+                waid: Cow::Borrowed(recipient_id),
+                user_id: Cow::Borrowed(recipient_user_id),
+                parent_user_id: Cow::Borrowed(status.parent_recipient_user_id.as_str()),
+                identity_hash: Cow::Borrowed(status.recipient_identity_key_hash.as_str()),
+                conversation_id: Cow::Borrowed(conversation.map_or("", |c| c.id.as_str())),
+                conversation_origin: Cow::Borrowed(
+                    conversation
+                        .and_then(|c| c.origin.ok())
+                        .map_or("", |o| o.0.kind.as_str()),
+                ),
+                conversation_expires_at: Cow::Borrowed(conversation_expires_at),
+                pricing_model: Cow::Borrowed(pricing.map_or("", |p| p.pricing_model.as_str())),
+                pricing_category: Cow::Borrowed(pricing.map_or("", |p| p.category.as_str())),
+                pricing_type: Cow::Borrowed(pricing.map_or("", |p| p.kind.as_str())),
+                billable: pricing.and_then(|p| p.billable.ok().copied()),
+                errors: Cow::Borrowed(errors.as_deref().unwrap_or("")),
+            },
+        };
+        let user = if recipient_id.is_empty() {
+            recipient_user_id
+        } else {
+            recipient_id
+        };
+        self.out.push(
+            EventType::Delivery,
+            Some((scope.phone_number_id, user)),
+            event_id.as_str(),
+            &receipt,
+        );
+        Ok(())
+    }
+}
+
+fn required<'s>(field: &'s LStr<'_>, name: &str) -> Result<&'s str, (ReasonKind, String)> {
+    match field {
+        Lenient::Ok(text) if !text.is_empty() => Ok(text),
+        Lenient::Bad(found) => Err((
+            ReasonKind::InvalidField,
+            format!("`{name}` is a {found}, not a string"),
+        )),
+        _ => Err((ReasonKind::MissingField, format!("the status has no `{name}`"))),
+    }
+}

@@ -1,0 +1,118 @@
+//! Meta's epoch-second timestamps to the contract's ISO-8601 form.
+
+/// Latest second we accept: 9999-12-31T23:59:59Z, so the year keeps four digits.
+const MAX_SECONDS: i64 = 253_402_300_799;
+
+/// Formats `seconds` since the Unix epoch as `YYYY-MM-DDTHH:MM:SS.000Z` into `buf`.
+///
+/// Returns `None` for instants before 1970 or after 9999, which no webhook carries.
+pub fn iso_from_epoch_seconds(seconds: i64, buf: &mut [u8; 24]) -> Option<&str> {
+    if !(0..=MAX_SECONDS).contains(&seconds) {
+        return None;
+    }
+    let days = seconds.div_euclid(86_400);
+    let secs_of_day = seconds.rem_euclid(86_400);
+    let (year, month, day) = civil_from_days(days);
+    let (h, m, s) = (secs_of_day / 3600, secs_of_day % 3600 / 60, secs_of_day % 60);
+    let digits = |out: &mut [u8], mut v: i64| {
+        for slot in out.iter_mut().rev() {
+            *slot = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    digits(&mut buf[0..4], year);
+    buf[4] = b'-';
+    digits(&mut buf[5..7], month);
+    buf[7] = b'-';
+    digits(&mut buf[8..10], day);
+    buf[10] = b'T';
+    digits(&mut buf[11..13], h);
+    buf[13] = b':';
+    digits(&mut buf[14..16], m);
+    buf[16] = b':';
+    digits(&mut buf[17..19], s);
+    buf[19..24].copy_from_slice(b".000Z");
+    std::str::from_utf8(&buf[..]).ok()
+}
+
+/// Parses Meta's `timestamp` (decimal seconds, as a string or number) into seconds.
+pub fn parse_epoch_seconds(text: &str) -> Option<i64> {
+    let text = text.trim();
+    if text.is_empty() || text.len() > 12 || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
+}
+
+/// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian calendar
+/// (Howard Hinnant's `civil_from_days`).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn iso(s: i64) -> Option<String> {
+        let mut buf = [0u8; 24];
+        iso_from_epoch_seconds(s, &mut buf).map(str::to_owned)
+    }
+
+    #[test]
+    fn known_instants() {
+        assert_eq!(iso(0).unwrap(), "1970-01-01T00:00:00.000Z");
+        assert_eq!(iso(1_767_225_600).unwrap(), "2026-01-01T00:00:00.000Z");
+        assert_eq!(iso(951_782_400).unwrap(), "2000-02-29T00:00:00.000Z");
+        assert_eq!(iso(1_709_251_199).unwrap(), "2024-02-29T23:59:59.000Z");
+        assert_eq!(iso(MAX_SECONDS).unwrap(), "9999-12-31T23:59:59.000Z");
+        assert_eq!(iso(-1), None);
+        assert_eq!(iso(MAX_SECONDS + 1), None);
+    }
+
+    #[test]
+    fn parse_accepts_only_plain_seconds() {
+        assert_eq!(parse_epoch_seconds("1767225600"), Some(1_767_225_600));
+        assert_eq!(parse_epoch_seconds(" 17 "), Some(17));
+        for bad in ["", "-5", "1.5", "1e9", "abc", "9999999999999"] {
+            assert_eq!(parse_epoch_seconds(bad), None, "{bad}");
+        }
+    }
+
+    /// Inverse of `civil_from_days`, written independently from the textbook formula.
+    fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+        let y = if m <= 2 { y - 1 } else { y };
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let mp = (m + 9) % 12;
+        let doy = (153 * mp + 2) / 5 + d - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        era * 146_097 + doe - 719_468
+    }
+
+    proptest! {
+        #[test]
+        fn formatted_instants_round_trip(s in 0i64..=MAX_SECONDS) {
+            let text = iso(s).unwrap();
+            let y: i64 = text[0..4].parse().unwrap();
+            let mo: i64 = text[5..7].parse().unwrap();
+            let d: i64 = text[8..10].parse().unwrap();
+            let h: i64 = text[11..13].parse().unwrap();
+            let mi: i64 = text[14..16].parse().unwrap();
+            let se: i64 = text[17..19].parse().unwrap();
+            prop_assert!((1..=12).contains(&mo) && (1..=31).contains(&d));
+            prop_assert!(h < 24 && mi < 60 && se < 60);
+            prop_assert_eq!(days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + se, s);
+        }
+    }
+}

@@ -1,0 +1,52 @@
+//! The account event (`whatsapp.account-events`): every change whose `field` is not `messages`.
+
+use std::borrow::Cow;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+use crate::json_string::{any_object, timestamp_or_null};
+
+/// One non-`messages` change of a webhook (template status and category updates, account
+/// updates and alerts, phone number quality, user preferences, calls, history, message
+/// echoes, and any field Meta adds later), passed on with Meta's `value` as it came. A new
+/// field needs no release to flow.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(title = "AccountEvent", example = crate::generate::examples::account_event())]
+pub struct AccountEvent<'a> {
+    /// Meta's subscription field (`changes[].field`), e.g. `message_template_status_update`.
+    #[serde(borrow)]
+    pub field: Cow<'a, str>,
+    /// The WhatsApp Business Account id (`entry[].id`).
+    #[serde(borrow)]
+    pub waba_id: Cow<'a, str>,
+    /// When Meta says the change happened (`entry[].time`), ISO-8601 UTC with milliseconds;
+    /// `null` when the entry has no `time`.
+    #[serde(borrow)]
+    #[schemars(schema_with = "timestamp_or_null")]
+    pub time: Option<Cow<'a, str>>,
+    /// The business number's id (`value.metadata.phone_number_id`); `""` when the change
+    /// has none (most management fields).
+    #[serde(borrow)]
+    pub phone_number_id: Cow<'a, str>,
+    /// Deterministic id: UUID v5 of `<wabaId>:<field>:<entry time>:<value>`; a retried
+    /// webhook yields the same `eventId`.
+    #[serde(borrow)]
+    pub event_id: Cow<'a, str>,
+    /// Meta's `value` object, unchanged apart from insignificant whitespace.
+    #[schemars(schema_with = "any_object")]
+    pub value: Box<RawValue>,
+}
+
+impl PartialEq for AccountEvent<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.field == other.field
+            && self.waba_id == other.waba_id
+            && self.time == other.time
+            && self.phone_number_id == other.phone_number_id
+            && self.event_id == other.event_id
+            && self.value.get() == other.value.get()
+    }
+}

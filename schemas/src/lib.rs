@@ -1,0 +1,35 @@
+//! The output events of wa-pipeline, defined once.
+//!
+//! Every output topic carries exactly one of these types as JSON. The JSON Schemas under
+//! `schemas/json/` are generated from them ([`generate`]), the normalizer serializes them,
+//! and the tests validate every produced value against the committed schemas, so the
+//! contract, the code and the documentation cannot drift apart.
+//!
+//! Field names and types of the seed (the Webex Connect WhatsApp payloads) are kept exactly,
+//! including the JSON-encoded strings (`attachments`, `location`, `contacts`, `system`).
+//! Everything we add is additive and camelCase. Consumers must tolerate fields added later.
+
+pub mod account_event;
+pub mod dead_letter;
+pub mod delivery;
+pub mod generate;
+pub mod inner;
+pub mod json_string;
+pub mod mo;
+pub mod postback;
+pub mod topic;
+
+pub use account_event::AccountEvent;
+pub use dead_letter::{DeadLetter, DeadLetterReason, FragmentEncoding, ReasonKind};
+pub use delivery::{DeliveryInfo, DeliveryInfoNotification, DeliveryReceipt, DeliveryStatus};
+pub use mo::MoEvent;
+pub use postback::PostbackEvent;
+pub use topic::Topic;
+
+/// Version of the event contract, carried in the `schema-version` header of every output
+/// record and in each schema's `$id`. Bump the major version on any breaking change.
+pub const SCHEMA_VERSION: &str = "1.0.0";
+
+/// The `channel` value of MO and postback events (seed).
+pub const CHANNEL: &str = "WhatsApp";
+

@@ -1,0 +1,130 @@
+//! The MO event (`whatsapp.mo`): a user's inbound message that is not a button tap.
+
+use std::borrow::Cow;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::inner::{
+    Attachment, Location, MessageContext, MessageDetails, Referral, SharedContact, SystemChange,
+};
+use crate::json_string::{json_string, json_string_or_empty, timestamp};
+
+/// The `event` value of MO events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(title = "MoEventName")]
+pub enum MoEventName {
+    // A mobile-originated message.
+    #[serde(rename = "MO")]
+    Mo,
+}
+
+/// The `channel` value: always `WhatsApp`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(title = "Channel")]
+pub enum Channel {
+    // WhatsApp.
+    WhatsApp,
+}
+
+/// An inbound WhatsApp message (text, media, location, contacts, system messages, reactions,
+/// orders and every other type that is not a button tap), in the seed's Webex Connect MO
+/// shape plus documented additions. One event per Meta message; an unknown future type is
+/// an event too, with `messageType` and `details`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(title = "MoEvent", example = crate::generate::examples::mo())]
+pub struct MoEvent<'a> {
+    /// Business-scoped user id (BSUID, e.g. `US.13491208655302741918`) when Meta sends one
+    /// (`from_user_id` / `contacts[].user_id`), else `""`.
+    #[serde(borrow)]
+    pub user_id: Cow<'a, str>,
+    /// Always `WhatsApp`.
+    pub channel: Channel,
+    /// The app id configured for the business number (`phone_number_id`); by default the
+    /// `phone_number_id` itself.
+    #[serde(borrow)]
+    pub app_id: Cow<'a, str>,
+    /// Always `MO`.
+    pub event: MoEventName,
+    /// The sender's WhatsApp id (`from`, else `contacts[].wa_id`), usually the phone number
+    /// in digits without `+`; `""` when Meta withholds it (username users).
+    #[serde(borrow)]
+    pub waid: Cow<'a, str>,
+    /// Text the user typed: `text.body`, an order's note, the new text of an edited text
+    /// message; `""` for other types (captions are in `attachments`).
+    #[serde(borrow)]
+    pub message: Cow<'a, str>,
+    /// JSON array of the message's media ([`Attachment`]); `"[]"` when none.
+    #[serde(borrow)]
+    #[schemars(schema_with = "json_string::<Vec<Attachment>>")]
+    pub attachments: Cow<'a, str>,
+    /// JSON of Meta's `system` object ([`SystemChange`]) for system messages (number change,
+    /// identity change, user-id change); `""` otherwise.
+    #[serde(borrow)]
+    #[schemars(schema_with = "json_string_or_empty::<SystemChange>")]
+    pub system: Cow<'a, str>,
+    /// JSON of the shared location ([`Location`], coordinates as strings); `""` when none.
+    #[serde(borrow)]
+    #[schemars(schema_with = "json_string_or_empty::<Location>")]
+    pub location: Cow<'a, str>,
+    /// JSON array of shared contact cards, Meta's cards unchanged; `""` when none. (The seed
+    /// also shows an empty `contact` key once; we emit `contacts` only.)
+    #[serde(borrow)]
+    #[schemars(schema_with = "json_string_or_empty::<Vec<SharedContact>>")]
+    pub contacts: Cow<'a, str>,
+    /// When the user sent the message: Meta's `timestamp` as ISO-8601 UTC with milliseconds.
+    #[serde(borrow)]
+    #[schemars(schema_with = "timestamp")]
+    pub ts: Cow<'a, str>,
+    /// Deterministic transaction id: UUID v5 of the wamid (namespace in the README) followed by
+    /// `_0`. A webhook retried by Meta yields the same `tid`: use it to drop duplicates.
+    #[serde(borrow)]
+    #[schemars(regex(pattern = r"^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}_0$"))]
+    pub tid: Cow<'a, str>,
+    /// Meta's message id (`wamid.…`).
+    #[serde(borrow)]
+    pub message_id: Cow<'a, str>,
+    /// Meta's message type (`text`, `image`, `system`, `reaction`, ...; open set).
+    #[serde(borrow)]
+    pub message_type: Cow<'a, str>,
+    /// The business number's id (`metadata.phone_number_id`).
+    #[serde(borrow)]
+    pub phone_number_id: Cow<'a, str>,
+    /// The business number as displayed (`metadata.display_phone_number`); `""` when absent.
+    #[serde(borrow)]
+    pub display_phone_number: Cow<'a, str>,
+    /// The WhatsApp Business Account id (`entry[].id`).
+    #[serde(borrow)]
+    pub waba_id: Cow<'a, str>,
+    /// The sender's profile name (`contacts[].profile.name`); `""` when absent.
+    #[serde(borrow)]
+    pub profile_name: Cow<'a, str>,
+    /// The sender's username (`contacts[].profile.username`); `""` when absent.
+    #[serde(borrow)]
+    pub username: Cow<'a, str>,
+    /// Parent business-scoped user id (`from_parent_user_id` / `contacts[].parent_user_id`);
+    /// `""` when absent.
+    #[serde(borrow)]
+    pub parent_user_id: Cow<'a, str>,
+    /// The sender's identity key hash (`contacts[].identity_key_hash`, the `identity` of a
+    /// `customer_identity_changed` system message, or the message's `identity.hash`); `""`
+    /// when absent. A change means the user's device or number changed.
+    #[serde(borrow)]
+    pub identity_hash: Cow<'a, str>,
+    /// JSON of Meta's `context` ([`MessageContext`]: replied-to message, forwarded flags,
+    /// referred product); `""` when none.
+    #[serde(borrow)]
+    #[schemars(schema_with = "json_string_or_empty::<MessageContext>")]
+    pub context: Cow<'a, str>,
+    /// JSON of Meta's `referral` ([`Referral`], Click-to-WhatsApp ads); `""` when none.
+    #[serde(borrow)]
+    #[schemars(schema_with = "json_string_or_empty::<Referral>")]
+    pub referral: Cow<'a, str>,
+    /// JSON `{"type": messageType, "<type>": <Meta's object>, "errors": [...]}`
+    /// ([`MessageDetails`]) for types the seed does not describe; `""` for text, media,
+    /// location, contacts and system messages.
+    #[serde(borrow)]
+    #[schemars(schema_with = "json_string_or_empty::<MessageDetails>")]
+    pub details: Cow<'a, str>,
+}

@@ -1,0 +1,102 @@
+//! The postback event (`whatsapp.postback`): a tap on a button or list, or a flow reply.
+
+use std::borrow::Cow;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::inner::{MessageContext, MessageDetails, MetaError, Referral};
+use crate::json_string::{json_string_or_empty, timestamp};
+use crate::mo::Channel;
+
+/// The `event` value of postback events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(title = "PostbackEventName")]
+pub enum PostbackEventName {
+    // A button, list or flow reply.
+    #[serde(rename = "postback")]
+    Postback,
+}
+
+/// A user's tap on a template quick-reply `button`, an interactive `button_reply` or
+/// `list_reply`, or a completed flow (`nfm_reply`), in the seed's postback shape plus the MO
+/// additions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(title = "PostbackEvent", example = crate::generate::examples::postback())]
+pub struct PostbackEvent<'a> {
+    /// Business-scoped user id when Meta sends one, else `""` (as on MO).
+    #[serde(borrow)]
+    pub user_id: Cow<'a, str>,
+    /// Always `WhatsApp`.
+    pub channel: Channel,
+    /// The app id configured for the business number; by default the `phone_number_id`.
+    #[serde(borrow)]
+    pub app_id: Cow<'a, str>,
+    /// Always `postback`.
+    pub event: PostbackEventName,
+    /// The sender's WhatsApp id; `""` when Meta withholds it.
+    #[serde(borrow)]
+    pub waid: Cow<'a, str>,
+    /// When the user tapped: Meta's `timestamp` as ISO-8601 UTC with milliseconds.
+    #[serde(borrow)]
+    #[schemars(schema_with = "timestamp")]
+    pub ts: Cow<'a, str>,
+    /// Deterministic transaction id: UUID v5 of the wamid followed by `_0` (as on MO).
+    #[serde(borrow)]
+    #[schemars(regex(pattern = r"^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}_0$"))]
+    pub tid: Cow<'a, str>,
+    /// What the tap means to the business: `button.payload` (template quick reply), the
+    /// reply `id` (`button_reply`, `list_reply`), or the flow's `response_json` text
+    /// (`nfm_reply`).
+    #[serde(borrow)]
+    pub button_payload: Cow<'a, str>,
+    /// What the user saw: `button.text`, the reply `title`, or the flow reply's `body`.
+    #[serde(borrow)]
+    pub button_text: Cow<'a, str>,
+    /// JSON array of Meta's `errors[]` on the message ([`MetaError`]); `""` when none.
+    #[serde(borrow)]
+    #[schemars(schema_with = "json_string_or_empty::<Vec<MetaError>>")]
+    pub errors: Cow<'a, str>,
+    /// Meta's message id (`wamid.…`).
+    #[serde(borrow)]
+    pub message_id: Cow<'a, str>,
+    /// Meta's message type: `button` or `interactive`.
+    #[serde(borrow)]
+    pub message_type: Cow<'a, str>,
+    /// The business number's id (`metadata.phone_number_id`).
+    #[serde(borrow)]
+    pub phone_number_id: Cow<'a, str>,
+    /// The business number as displayed; `""` when absent.
+    #[serde(borrow)]
+    pub display_phone_number: Cow<'a, str>,
+    /// The WhatsApp Business Account id (`entry[].id`).
+    #[serde(borrow)]
+    pub waba_id: Cow<'a, str>,
+    /// The sender's profile name; `""` when absent.
+    #[serde(borrow)]
+    pub profile_name: Cow<'a, str>,
+    /// The sender's username; `""` when absent.
+    #[serde(borrow)]
+    pub username: Cow<'a, str>,
+    /// Parent business-scoped user id; `""` when absent.
+    #[serde(borrow)]
+    pub parent_user_id: Cow<'a, str>,
+    /// The sender's identity key hash; `""` when absent.
+    #[serde(borrow)]
+    pub identity_hash: Cow<'a, str>,
+    /// JSON of Meta's `context` ([`MessageContext`]): `context.id` is the wamid of the
+    /// business message whose button was tapped; `""` when none.
+    #[serde(borrow)]
+    #[schemars(schema_with = "json_string_or_empty::<MessageContext>")]
+    pub context: Cow<'a, str>,
+    /// JSON of Meta's `referral` ([`Referral`]); `""` when none.
+    #[serde(borrow)]
+    #[schemars(schema_with = "json_string_or_empty::<Referral>")]
+    pub referral: Cow<'a, str>,
+    /// JSON `{"type": messageType, "<type>": <Meta's object>}` ([`MessageDetails`]): the
+    /// whole `button` or `interactive` object (list reply `description`, flow `name`).
+    #[serde(borrow)]
+    #[schemars(schema_with = "json_string_or_empty::<MessageDetails>")]
+    pub details: Cow<'a, str>,
+}

@@ -1,0 +1,57 @@
+//! The output topics and the schema each one carries.
+
+/// One output topic of the normalizer. Names are configurable; these are the roles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Topic {
+    // Inbound user messages that are not button taps ([`crate::MoEvent`]).
+    Mo,
+    // Button and list taps, flow replies ([`crate::PostbackEvent`]).
+    Postback,
+    // Delivery receipts, one per Meta status ([`crate::DeliveryReceipt`]).
+    Delivery,
+    // Every change whose `field` is not `messages` ([`crate::AccountEvent`]).
+    AccountEvents,
+    // What could not be mapped, with the reason ([`crate::DeadLetter`]).
+    DeadLetter,
+}
+
+impl Topic {
+    /// All output topics, in a stable order.
+    pub const ALL: [Topic; 5] = [
+        Topic::Mo,
+        Topic::Postback,
+        Topic::Delivery,
+        Topic::AccountEvents,
+        Topic::DeadLetter,
+    ];
+
+    /// The default Kafka topic name (design: `whatsapp.<segment>`).
+    pub fn default_name(self) -> &'static str {
+        match self {
+            Topic::Mo => "whatsapp.mo",
+            Topic::Postback => "whatsapp.postback",
+            Topic::Delivery => "whatsapp.delivery",
+            Topic::AccountEvents => "whatsapp.account-events",
+            Topic::DeadLetter => "whatsapp.dead-letter",
+        }
+    }
+
+    /// The last segment of the default name, which also names the schema file.
+    pub fn segment(self) -> &'static str {
+        match self {
+            Topic::Mo => "mo",
+            Topic::Postback => "postback",
+            Topic::Delivery => "delivery",
+            Topic::AccountEvents => "account-events",
+            Topic::DeadLetter => "dead-letter",
+        }
+    }
+
+    /// The committed schema file name under `schemas/json/`.
+    pub fn schema_file(self) -> String {
+        format!("{}.schema.json", self.segment())
+    }
+}
+
+/// The default name of the raw topic that ingest writes and normalize reads.
+pub const DEFAULT_RAW_TOPIC: &str = "whatsapp.raw";

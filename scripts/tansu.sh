@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# A real local Kafka-protocol broker (Tansu 0.6.0, sqlite storage) for the
+# end-to-end tests and for users who want a durable local broker.
+#
+#   scripts/tansu.sh install          install tansu 0.6.0 when missing (cached in ~/.cargo/bin)
+#   scripts/tansu.sh start DIR        start on a free loopback port, data in DIR; prints the
+#                                     bootstrap address and writes DIR/bootstrap, DIR/pid
+#   scripts/tansu.sh topics DIR T:P.. create topics (name:partitions) through the Kafka API
+#   scripts/tansu.sh stop DIR         stop it (SIGTERM, then SIGKILL after a grace period)
+#
+# Environment: TANSU_BIN (default: tansu on PATH or ~/.cargo/bin/tansu).
+set -euo pipefail
+
+TANSU_VERSION=0.6.0
+
+tansu_bin() {
+  if [ -n "${TANSU_BIN:-}" ]; then echo "$TANSU_BIN"; return; fi
+  if command -v tansu >/dev/null 2>&1; then command -v tansu; return; fi
+  echo "${CARGO_HOME:-$HOME/.cargo}/bin/tansu"
+}
+
+installed_version_ok() {
+  local bin; bin=$(tansu_bin)
+  [ -x "$bin" ] && "$bin" --version 2>/dev/null | grep -q "$TANSU_VERSION"
+}
+
+cmd_install() {
+  if installed_version_ok; then
+    echo "tansu $TANSU_VERSION already installed at $(tansu_bin)" >&2
+    return 0
+  fi
+  # The libsql build needs cmake and a C++ compiler; a fresh machine lacks cmake.
+  if ! command -v cmake >/dev/null 2>&1 || ! command -v c++ >/dev/null 2>&1; then
+    echo "installing build dependencies for tansu (cmake, g++)" >&2
+    if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq cmake g++ pkg-config >/dev/null
+  fi
+  echo "building tansu $TANSU_VERSION from crates.io (about 20 minutes on 2 cores, once)" >&2
+  cargo install tansu --version "$TANSU_VERSION" --locked --features libsql,dynostore
+}
+
+free_port() {
+  python3 - <<'PY'
+import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+s.close()
+PY
+}
+
+wait_port() {
+  local port=$1 deadline=$((SECONDS + 30))
+  while [ $SECONDS -lt $deadline ]; do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+    sleep 0.1
+  done
+  return 1
+}
+
+cmd_start() {
+  local dir=${1:?usage: tansu.sh start DIR [PORT]}
+  local port=${2:-}
+  mkdir -p "$dir"
+  dir=$(cd "$dir" && pwd)
+  installed_version_ok || { echo "tansu $TANSU_VERSION is not installed: run scripts/tansu.sh install" >&2; return 1; }
+  if [ -f "$dir/pid" ] && kill -0 "$(cat "$dir/pid")" 2>/dev/null; then
+    echo "tansu already running in $dir (pid $(cat "$dir/pid"))" >&2
+    cat "$dir/bootstrap"
+    return 0
+  fi
+  [ -n "$port" ] || port=$(free_port)
+  # Tansu joins sqlite://NAME to its working directory and loads a .env from there:
+  # run it from its own data directory so neither leaks in from elsewhere.
+  : > "$dir/.env"
+  (
+    cd "$dir"
+    exec "$(tansu_bin)" broker \
+      --listener-url "tcp://127.0.0.1:$port" \
+      --advertised-listener-url "tcp://127.0.0.1:$port" \
+      --storage-engine "sqlite://tansu.db" \
+      >>"$dir/tansu.log" 2>&1
+  ) &
+  echo $! > "$dir/pid"
+  echo "127.0.0.1:$port" > "$dir/bootstrap"
+  if ! wait_port "$port"; then
+    echo "tansu did not start listening on 127.0.0.1:$port; log:" >&2
+    tail -n 50 "$dir/tansu.log" >&2
+    return 1
+  fi
+  echo "127.0.0.1:$port"
+}
+
+cmd_stop() {
+  local dir=${1:?usage: tansu.sh stop DIR}
+  [ -f "$dir/pid" ] || return 0
+  local pid; pid=$(cat "$dir/pid")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    # Under load it can take seconds to exit on SIGTERM.
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$dir/pid"
+}
+
+case "${1:-}" in
+  install) cmd_install ;;
+  start) shift; cmd_start "$@" ;;
+  stop) shift; cmd_stop "$@" ;;
+  *) echo "usage: $0 install | start DIR [PORT] | stop DIR" >&2; exit 2 ;;
+esac

@@ -1,0 +1,151 @@
+//! Command-line interface: subcommands and their options (flags with environment variables).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Args, Parser, Subcommand};
+use wa_normalize::{Config, TopicNames};
+use wa_schemas::Topic;
+
+/// WhatsApp Business Platform webhooks → Kafka → documented, schema-described events.
+#[derive(Debug, Parser)]
+#[command(name = "wa-pipeline", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Map webhook bodies offline: one JSON line per output record on stdout.
+    NormalizeFile(NormalizeFileArgs),
+    /// Write the JSON Schemas of the output topics.
+    Schemas(SchemasArgs),
+}
+
+/// Options of the mapping shared by every subcommand that normalizes.
+#[derive(Debug, Clone, Args)]
+pub struct MappingArgs {
+    /// Topic for MO events.
+    #[arg(long, env = "TOPIC_MO", default_value = "whatsapp.mo")]
+    pub topic_mo: String,
+    /// Topic for postback events.
+    #[arg(long, env = "TOPIC_POSTBACK", default_value = "whatsapp.postback")]
+    pub topic_postback: String,
+    /// Topic for delivery receipts.
+    #[arg(long, env = "TOPIC_DELIVERY", default_value = "whatsapp.delivery")]
+    pub topic_delivery: String,
+    /// Topic for account events (non-`messages` changes).
+    #[arg(long, env = "TOPIC_ACCOUNT_EVENTS", default_value = "whatsapp.account-events")]
+    pub topic_account_events: String,
+    /// Topic for dead letters.
+    #[arg(long, env = "TOPIC_DEAD_LETTER", default_value = "whatsapp.dead-letter")]
+    pub topic_dead_letter: String,
+    /// The raw topic (named in dead letters and lineage headers).
+    #[arg(long, env = "TOPIC_RAW", default_value = "whatsapp.raw")]
+    pub topic_raw: String,
+    /// `appId` per business number: comma-separated `phone_number_id=app_id` pairs. Numbers
+    /// not listed use their `phone_number_id`.
+    #[arg(long, env = "APP_IDS", default_value = "", value_parser = parse_app_ids)]
+    pub app_ids: AppIds,
+    /// Attachment URL when Meta sends none; `{media_id}` is replaced by the media id.
+    #[arg(
+        long,
+        env = "MEDIA_URL_TEMPLATE",
+        default_value = wa_normalize::config::DEFAULT_MEDIA_URL_TEMPLATE
+    )]
+    pub media_url_template: String,
+}
+
+/// Parsed `--app-ids`.
+#[derive(Debug, Clone, Default)]
+pub struct AppIds(pub std::collections::HashMap<String, String>);
+
+fn parse_app_ids(text: &str) -> Result<AppIds, String> {
+    let mut map = std::collections::HashMap::new();
+    for pair in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (number, app) = pair
+            .split_once('=')
+            .ok_or_else(|| format!("{pair:?} is not phone_number_id=app_id"))?;
+        let (number, app) = (number.trim(), app.trim());
+        if number.is_empty() || app.is_empty() {
+            return Err(format!("{pair:?} has an empty phone_number_id or app_id"));
+        }
+        if map.insert(number.to_owned(), app.to_owned()).is_some() {
+            return Err(format!("phone_number_id {number} is listed twice"));
+        }
+    }
+    Ok(AppIds(map))
+}
+
+impl MappingArgs {
+    /// The mapping configuration these options describe.
+    pub fn config(&self) -> Config {
+        Config {
+            topics: TopicNames {
+                mo: self.topic_mo.clone(),
+                postback: self.topic_postback.clone(),
+                delivery: self.topic_delivery.clone(),
+                account_events: self.topic_account_events.clone(),
+                dead_letter: self.topic_dead_letter.clone(),
+            },
+            app_ids: self.app_ids.0.clone(),
+            media_url_template: self.media_url_template.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct NormalizeFileArgs {
+    /// Webhook body files; `-` reads one body from stdin.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub mapping: MappingArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SchemasArgs {
+    /// Directory to write `<topic>.schema.json` files into (created when missing).
+    #[arg(long, default_value = "schemas/json")]
+    pub out: PathBuf,
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::NormalizeFile(args) => crate::normalize_file::run(&args),
+        Command::Schemas(args) => {
+            let written = wa_schemas::generate::write_all(&args.out)
+                .with_context(|| format!("cannot write schemas into {}", args.out.display()))?;
+            for path in written {
+                tracing::info!(path = %path.display(), "wrote schema");
+            }
+            debug_assert_eq!(Topic::ALL.len(), 5);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn app_ids_parse_and_reject_mistakes() {
+        let ids = parse_app_ids(" 1=a_1 , 2=a_2 ").unwrap();
+        assert_eq!(ids.0.get("1").map(String::as_str), Some("a_1"));
+        assert_eq!(ids.0.len(), 2);
+        assert!(parse_app_ids("").unwrap().0.is_empty());
+        assert!(parse_app_ids("1").is_err());
+        assert!(parse_app_ids("1=").is_err());
+        assert!(parse_app_ids("1=a,1=b").is_err());
+    }
+
+    #[test]
+    fn command_line_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}
