@@ -19,7 +19,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Map webhook bodies offline: one JSON line per output record on stdout.
-    NormalizeFile(NormalizeFileArgs),
+    NormalizeFile(Box<NormalizeFileArgs>),
     /// Write the JSON Schemas of the output topics.
     Schemas(SchemasArgs),
 }
@@ -37,10 +37,18 @@ pub struct MappingArgs {
     #[arg(long, env = "TOPIC_DELIVERY", default_value = "whatsapp.delivery")]
     pub topic_delivery: String,
     /// Topic for account events (non-`messages` changes).
-    #[arg(long, env = "TOPIC_ACCOUNT_EVENTS", default_value = "whatsapp.account-events")]
+    #[arg(
+        long,
+        env = "TOPIC_ACCOUNT_EVENTS",
+        default_value = "whatsapp.account-events"
+    )]
     pub topic_account_events: String,
     /// Topic for dead letters.
-    #[arg(long, env = "TOPIC_DEAD_LETTER", default_value = "whatsapp.dead-letter")]
+    #[arg(
+        long,
+        env = "TOPIC_DEAD_LETTER",
+        default_value = "whatsapp.dead-letter"
+    )]
     pub topic_dead_letter: String,
     /// The raw topic (named in dead letters and lineage headers).
     #[arg(long, env = "TOPIC_RAW", default_value = "whatsapp.raw")]

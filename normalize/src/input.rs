@@ -121,19 +121,19 @@ pub struct Message<'a> {
     #[serde(borrow, default)]
     pub errors: Option<&'a RawValue>,
     #[serde(borrow, default)]
-    pub text: Option<Text<'a>>,
+    pub text: Lenient<Obj<Text<'a>>>,
     #[serde(borrow, default)]
-    pub image: Option<Media<'a>>,
+    pub image: Lenient<Obj<Media<'a>>>,
     #[serde(borrow, default)]
-    pub audio: Option<Media<'a>>,
+    pub audio: Lenient<Obj<Media<'a>>>,
     #[serde(borrow, default)]
-    pub video: Option<Media<'a>>,
+    pub video: Lenient<Obj<Media<'a>>>,
     #[serde(borrow, default)]
-    pub document: Option<Media<'a>>,
+    pub document: Lenient<Obj<Media<'a>>>,
     #[serde(borrow, default)]
-    pub sticker: Option<Media<'a>>,
+    pub sticker: Lenient<Obj<Media<'a>>>,
     #[serde(borrow, default)]
-    pub location: Option<Location<'a>>,
+    pub location: Lenient<Obj<Location<'a>>>,
     #[serde(borrow, default)]
     pub contacts: Option<&'a RawValue>,
     #[serde(borrow, default)]
@@ -256,7 +256,7 @@ pub struct Order<'a> {
 #[derive(Deserialize)]
 pub struct Edit<'a> {
     #[serde(borrow, default)]
-    pub message: Option<Message<'a>>,
+    pub message: Lenient<Obj<Message<'a>>>,
 }
 
 /// One `statuses[]` item.

@@ -1,36 +1,66 @@
-//! Removes insignificant whitespace from JSON text, keeping everything else byte for byte.
+//! Canonical compact JSON text for the objects we pass on from Meta.
 //!
 //! Meta's objects are passed on "as they came": re-serializing through a value tree would
-//! reorder keys, change number spellings and escapes. Dropping whitespace outside strings
-//! keeps them exact and makes every output record a single line.
+//! reorder keys and change number spellings. So we keep the text and only (1) drop
+//! whitespace outside strings, which makes every record a single line, and (2) write string
+//! escapes the one way serde_json does (`\u00e9` becomes `é`, `\/` becomes `/`). Meta signs
+//! bodies with every non-ASCII character escaped, other senders send raw UTF-8: both forms
+//! of the same object give the same bytes, hence the same derived ids.
 
-/// Appends `json` (valid JSON text) to `out` without whitespace outside strings.
+/// Appends `json` (valid JSON text) to `out` in canonical compact form.
 pub fn minify_into(json: &str, out: &mut String) {
     let bytes = json.as_bytes();
     out.reserve(bytes.len());
-    let mut in_string = false;
-    let mut escaped = false;
+    let mut i = 0;
     let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == b'"' {
-                in_string = false;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                let (end, escaped) = string_end(bytes, i);
+                if escaped {
+                    out.push_str(&json[start..i]);
+                    push_canonical_string(&json[i..end], out);
+                    start = end;
+                }
+                i = end;
             }
-        } else if b == b'"' {
-            in_string = true;
-        } else if matches!(b, b' ' | b'\n' | b'\r' | b'\t') {
-            out.push_str(&json[start..i]);
-            start = i + 1;
+            b' ' | b'\n' | b'\r' | b'\t' => {
+                out.push_str(&json[start..i]);
+                i += 1;
+                start = i;
+            }
+            _ => i += 1,
         }
     }
     out.push_str(&json[start..]);
 }
 
-/// `json` without whitespace outside strings.
+/// The end (exclusive) of the string token opening at `open`, and whether it has escapes.
+fn string_end(bytes: &[u8], open: usize) -> (usize, bool) {
+    let mut i = open + 1;
+    let mut escaped = false;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => {
+                escaped = true;
+                i += 2;
+            }
+            b'"' => return (i + 1, escaped),
+            _ => i += 1,
+        }
+    }
+    (bytes.len(), escaped)
+}
+
+fn push_canonical_string(token: &str, out: &mut String) {
+    match serde_json::from_str::<String>(token) {
+        Ok(decoded) => out.push_str(&serde_json::to_string(&decoded).expect("a string serializes")),
+        // A lone surrogate escape cannot be decoded: keep the token as it came.
+        Err(_) => out.push_str(token),
+    }
+}
+
+/// `json` in canonical compact form.
 pub fn minify(json: &str) -> String {
     let mut out = String::with_capacity(json.len());
     minify_into(json, &mut out);
@@ -43,12 +73,25 @@ mod tests {
     use proptest::prelude::*;
 
     #[test]
-    fn keeps_strings_and_escapes() {
-        let text = "{ \"a b\" : [ 1 ,\n\t2.50 ] , \"c\":\"x \\\" y\\\\\" , \"e\": \"\\u00e9 \" }";
+    fn drops_whitespace_and_canonicalizes_escapes() {
+        let text = "{ \"a b\" : [ 1 ,\n\t2.50 ] , \"c\":\"x \\\" y\\\\\" , \"e\": \"\\u00e9\\/\\ud83d\\ude00 \" }";
         assert_eq!(
             minify(text),
-            "{\"a b\":[1,2.50],\"c\":\"x \\\" y\\\\\",\"e\":\"\\u00e9 \"}"
+            "{\"a b\":[1,2.50],\"c\":\"x \\\" y\\\\\",\"e\":\"é/😀 \"}"
         );
+    }
+
+    #[test]
+    fn keeps_key_order_and_number_spelling() {
+        assert_eq!(
+            minify("{\"z\": 1.10, \"a\": 1e3}"),
+            "{\"z\":1.10,\"a\":1e3}"
+        );
+    }
+
+    #[test]
+    fn lone_surrogates_are_kept() {
+        assert_eq!(minify("[\"\\ud800\"]"), "[\"\\ud800\"]");
     }
 
     proptest! {
@@ -58,7 +101,13 @@ mod tests {
             let small = minify(&pretty);
             prop_assert!(!small.contains('\n'));
             let back: serde_json::Value = serde_json::from_str(&small).unwrap();
-            prop_assert_eq!(back, v);
+            prop_assert_eq!(&back, &v);
+            // Escaped and raw forms of the same text are identical once canonical.
+            let escaped: String = pretty.chars().map(|c| if c.is_ascii() { c.to_string() } else {
+                let mut units = [0u16; 2];
+                c.encode_utf16(&mut units).iter().map(|u| format!("\\u{u:04x}")).collect()
+            }).collect();
+            prop_assert_eq!(minify(&escaped), small);
         }
     }
 

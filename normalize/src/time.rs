@@ -13,7 +13,11 @@ pub fn iso_from_epoch_seconds(seconds: i64, buf: &mut [u8; 24]) -> Option<&str> 
     let days = seconds.div_euclid(86_400);
     let secs_of_day = seconds.rem_euclid(86_400);
     let (year, month, day) = civil_from_days(days);
-    let (h, m, s) = (secs_of_day / 3600, secs_of_day % 3600 / 60, secs_of_day % 60);
+    let (h, m, s) = (
+        secs_of_day / 3600,
+        secs_of_day % 3600 / 60,
+        secs_of_day % 60,
+    );
     let digits = |out: &mut [u8], mut v: i64| {
         for slot in out.iter_mut().rev() {
             *slot = b'0' + (v % 10) as u8;

@@ -40,8 +40,8 @@ pub fn schema_for(topic: Topic) -> Value {
 
 /// The committed text of a topic's schema file: pretty JSON and a final newline.
 pub fn schema_text(topic: Topic) -> String {
-    let mut text = serde_json::to_string_pretty(&schema_for(topic))
-        .expect("a JSON value always serializes");
+    let mut text =
+        serde_json::to_string_pretty(&schema_for(topic)).expect("a JSON value always serializes");
     text.push('\n');
     text
 }
@@ -63,7 +63,7 @@ pub fn write_all(dir: &Path) -> io::Result<Vec<std::path::PathBuf>> {
 }
 
 /// Examples embedded in the schemas: the expected outputs of the fixtures `text.json`,
-/// `button.json`, `status-failed.json`, `template-status-update.json` and `invalid-json.txt`
+/// `button.json`, `status-failed.json`, `template-status-update.json` and `edge-invalid-json.txt`
 /// (a test in `normalize` checks they stay equal).
 pub mod examples {
     use std::borrow::Cow;
@@ -99,7 +99,7 @@ pub mod examples {
             location: E,
             contacts: E,
             ts: s("2026-01-01T00:00:00.000Z"),
-            tid: s("4c3e5b8a-3a4f-5b43-9a5c-5e2a0c39d3f1_0"),
+            tid: s("99dcd7e2-4251-5c41-9335-573513aaa854_0"),
             message_id: s("wamid.HBgLMTU1NTEyMzQ1NjcVAgASGBQzQVRFWFQwMTAwMDAwMDAwMDAwMAA="),
             message_type: s("text"),
             phone_number_id: s("1065403500012345"),
@@ -124,7 +124,7 @@ pub mod examples {
             event: PostbackEventName::Postback,
             waid: s("15551234567"),
             ts: s("2026-01-01T00:00:00.000Z"),
-            tid: s("0a8f4c59-1d0e-5f52-8d4b-7f0c2b1e6a3d_0"),
+            tid: s("4ac5e559-afb0-5ed9-b48c-86c9b23469bc_0"),
             button_payload: s("STOP_PROMOS"),
             button_text: s("Stop promotions"),
             errors: E,
@@ -137,9 +137,13 @@ pub mod examples {
             username: E,
             parent_user_id: E,
             identity_hash: E,
-            context: s(r#"{"from":"15550101010","id":"wamid.HBgLMTU1NTEyMzQ1NjcVAgASGBQzQUIwU0lORVNTMFVUMTAwMDAwMAA="}"#),
+            context: s(
+                r#"{"from":"15550101010","id":"wamid.HBgLMTU1NTEyMzQ1NjcVAgASGBQzQUIwU0lORVNTMFVUMTAwMDAwMAA="}"#,
+            ),
             referral: E,
-            details: s(r#"{"type":"button","button":{"payload":"STOP_PROMOS","text":"Stop promotions"}}"#),
+            details: s(
+                r#"{"type":"button","button":{"payload":"STOP_PROMOS","text":"Stop promotions"}}"#,
+            ),
         }
     }
 
@@ -165,7 +169,7 @@ pub mod examples {
                 transid: s("wamid.HBgLMTU1NTEyMzQ1NjcVAgASGBQzQU9VVEIwVU5EMDIwMDAwMDAwMAA="),
                 callback_data: E,
                 correlationid: E,
-                event_id: s("00000000-0000-5000-8000-000000000000"),
+                event_id: s("9352148c-e875-516f-94a6-eb0fd4607914"),
                 message_id: s("wamid.HBgLMTU1NTEyMzQ1NjcVAgASGBQzQU9VVEIwVU5EMDIwMDAwMDAwMAA="),
                 meta_status: s("failed"),
                 phone_number_id: s("1065403500012345"),
@@ -194,7 +198,7 @@ pub mod examples {
             waba_id: s("1029384756012345"),
             time: Some(s("2026-01-01T00:00:00.000Z")),
             phone_number_id: E,
-            event_id: s("00000000-0000-5000-8000-000000000000"),
+            event_id: s("14cbeb36-4b08-57ba-968f-b9d9df0459d4"),
             value: RawValue::from_string(
                 r#"{"event":"REJECTED","message_template_id":1689556908000001,"message_template_name":"order_confirmation","message_template_language":"en_US","reason":"INVALID_FORMAT","message_template_category":"UTILITY","rejection_info":{"reason":"Parameters are adjacent without text between them.","recommendation":"Put descriptive text between parameters."}}"#.to_owned(),
             )
@@ -202,12 +206,12 @@ pub mod examples {
         }
     }
 
-    /// Dead letter example (fixture `invalid-json.txt`).
+    /// Dead letter example (fixture `edge-invalid-json.txt`).
     pub fn dead_letter() -> DeadLetter<'static> {
         DeadLetter {
             reason: DeadLetterReason {
                 kind: ReasonKind::InvalidJson,
-                detail: s("EOF while parsing an object at line 1 column 28"),
+                detail: s("the body is not JSON: EOF while parsing an object at line 1 column 37"),
             },
             path: E,
             fragment: s("eyJvYmplY3QiOiJ3aGF0c2FwcF9idXNpbmVzc19hY2NvdW50Ig=="),
@@ -217,7 +221,7 @@ pub mod examples {
             raw_offset: None,
             received_at: None,
             phone_number_id: E,
-            event_id: s("00000000-0000-5000-8000-000000000000"),
+            event_id: s("77ca57d5-268b-5868-a35c-46723f64b952"),
         }
     }
 }

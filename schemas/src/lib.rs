@@ -32,4 +32,3 @@ pub const SCHEMA_VERSION: &str = "1.0.0";
 
 /// The `channel` value of MO and postback events (seed).
 pub const CHANNEL: &str = "WhatsApp";
-

@@ -80,7 +80,9 @@ pub struct MoEvent<'a> {
     /// Deterministic transaction id: UUID v5 of the wamid (namespace in the README) followed by
     /// `_0`. A webhook retried by Meta yields the same `tid`: use it to drop duplicates.
     #[serde(borrow)]
-    #[schemars(regex(pattern = r"^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}_0$"))]
+    #[schemars(regex(
+        pattern = r"^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}_0$"
+    ))]
     pub tid: Cow<'a, str>,
     /// Meta's message id (`wamid.…`).
     #[serde(borrow)]

@@ -44,7 +44,9 @@ pub struct PostbackEvent<'a> {
     pub ts: Cow<'a, str>,
     /// Deterministic transaction id: UUID v5 of the wamid followed by `_0` (as on MO).
     #[serde(borrow)]
-    #[schemars(regex(pattern = r"^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}_0$"))]
+    #[schemars(regex(
+        pattern = r"^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}_0$"
+    ))]
     pub tid: Cow<'a, str>,
     /// What the tap means to the business: `button.payload` (template quick reply), the
     /// reply `id` (`button_reply`, `list_reply`), or the flow's `response_json` text

@@ -4,7 +4,10 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 use serde_json::value::RawValue;
-use wa_schemas::inner::{Attachment, Location as LocationOut};
+use wa_schemas::inner::{
+    Attachment, Location as LocationOut, MessageContext, MetaError, Referral, SharedContact,
+    SystemChange,
+};
 use wa_schemas::mo::{Channel, MoEventName};
 use wa_schemas::postback::PostbackEventName;
 use wa_schemas::{MoEvent, PostbackEvent, ReasonKind};
@@ -12,7 +15,7 @@ use wa_schemas::{MoEvent, PostbackEvent, ReasonKind};
 use super::{Ctx, Fragment, Scope};
 use crate::ids::IdBuf;
 use crate::input::{Button, Contact, Edit, Interactive, Media, Message, Order, System};
-use crate::lenient::{LStr, Lenient};
+use crate::lenient::{LStr, Lenient, Obj};
 use crate::minify::{minify, minify_into};
 use crate::output::EventType;
 use crate::time::{iso_from_epoch_seconds, parse_epoch_seconds};
@@ -121,16 +124,25 @@ impl<'c, 'a> Ctx<'c, 'a> {
     }
 
     fn try_message(&mut self, scope: &Scope<'a, '_>, raw: &'a RawValue) -> Result<(), Reject> {
-        let message: Message<'a> = serde_json::from_str(raw.get()).map_err(|e| {
-            reject(
-                ReasonKind::InvalidField,
-                format!("the message does not have the documented shape: {e}"),
-            )
-        })?;
+        let message: Message<'a> = match serde_json::from_str(raw.get()) {
+            Ok(Lenient::Ok(Obj(message))) => message,
+            Ok(other) => {
+                return Err(reject(
+                    ReasonKind::InvalidField,
+                    format!("the message is not an object (found {})", found(&other)),
+                ))
+            }
+            Err(e) => {
+                return Err(reject(
+                    ReasonKind::InvalidField,
+                    format!("the message does not have the documented shape: {e}"),
+                ))
+            }
+        };
         let wamid = required(&message.id, "id")?;
         let kind = required(&message.kind, "type")?;
-        let seconds = parse_epoch_seconds(required(&message.timestamp, "timestamp")?)
-            .ok_or_else(|| {
+        let seconds =
+            parse_epoch_seconds(required(&message.timestamp, "timestamp")?).ok_or_else(|| {
                 reject(
                     ReasonKind::InvalidField,
                     format!(
@@ -149,9 +161,9 @@ impl<'c, 'a> Ctx<'c, 'a> {
         let sender = Sender::of(&message, scope.contacts);
         let tid = IdBuf::tid(wamid);
         let system_identity = match message.system {
-            Some(system) if kind == "system" => {
-                serde_json::from_str::<System>(system.get()).ok().and_then(|s| s.identity.into_ok())
-            }
+            Some(system) if kind == "system" => serde_json::from_str::<System>(system.get())
+                .ok()
+                .and_then(|s| s.identity.into_ok()),
             _ => None,
         };
         let identity_hash: &str = match (&system_identity, message.identity.ok()) {
@@ -159,9 +171,9 @@ impl<'c, 'a> Ctx<'c, 'a> {
             (_, Some(identity)) if !identity.0.hash.as_str().is_empty() => identity.0.hash.as_str(),
             _ => sender.contact_hash,
         };
-        let context = message.context.map(|c| minify(c.get()));
-        let referral = message.referral.map(|r| minify(r.get()));
-        let errors = message.errors.map(|e| minify(e.get()));
+        let context = checked::<MessageContext>(message.context, "context", b'{')?;
+        let referral = checked::<Referral>(message.referral, "referral", b'{')?;
+        let errors = checked::<Vec<MetaError>>(message.errors, "errors", b'[')?;
         let key = Some((scope.phone_number_id, sender.key_user()));
         let app_id = self.config.app_id(scope.phone_number_id);
 
@@ -203,8 +215,22 @@ impl<'c, 'a> Ctx<'c, 'a> {
             details(kind, raw, &message, errors.as_deref())
         };
         let (contacts, system) = match kind {
-            "contacts" => (Some(json_array(message.contacts, "contacts")?), None),
-            "system" => (None, Some(json_object(message.system, "system")?)),
+            "contacts" => (
+                Some(required_payload::<Vec<SharedContact>>(
+                    message.contacts,
+                    "contacts",
+                    b'[',
+                )?),
+                None,
+            ),
+            "system" => (
+                None,
+                Some(required_payload::<SystemChange>(
+                    message.system,
+                    "system",
+                    b'{',
+                )?),
+            ),
             _ => (None, None),
         };
         let event = MoEvent {
@@ -214,9 +240,7 @@ impl<'c, 'a> Ctx<'c, 'a> {
             event: MoEventName::Mo,
             waid: Cow::Borrowed(sender.waid),
             message: content.message,
-            attachments: content
-                .attachments
-                .map_or(Cow::Borrowed("[]"), Cow::Owned),
+            attachments: content.attachments.map_or(Cow::Borrowed("[]"), Cow::Owned),
             system: opt(&system),
             location: opt(&content.location),
             contacts: opt(&contacts),
@@ -243,9 +267,12 @@ impl<'c, 'a> Ctx<'c, 'a> {
     fn tap(&self, kind: &str, message: &Message<'a>) -> Result<Option<Tap<'a>>, Reject> {
         match kind {
             "button" => {
-                let raw = message
-                    .button
-                    .ok_or_else(|| reject(ReasonKind::MissingField, "a `button` message without its `button` object"))?;
+                let raw = message.button.ok_or_else(|| {
+                    reject(
+                        ReasonKind::MissingField,
+                        "a message of type `button` without its `button` object",
+                    )
+                })?;
                 let button: Button<'a> = parse_payload(raw, "button")?;
                 Ok(Some(Tap {
                     payload: text_of(button.payload, "button.payload")?,
@@ -256,14 +283,16 @@ impl<'c, 'a> Ctx<'c, 'a> {
                 let raw = message.interactive.ok_or_else(|| {
                     reject(
                         ReasonKind::MissingField,
-                        "an `interactive` message without its `interactive` object",
+                        "a message of type `interactive` without its `interactive` object",
                     )
                 })?;
                 let interactive: Interactive<'a> = parse_payload(raw, "interactive")?;
                 let missing = |what: &str| {
                     reject(
                         ReasonKind::MissingField,
-                        format!("an `interactive` {what} without its `{what}` object"),
+                        format!(
+                            "an `interactive` message of type `{what}` without its `{what}` object"
+                        ),
                     )
                 };
                 match interactive.kind.as_str() {
@@ -299,21 +328,28 @@ impl<'c, 'a> Ctx<'c, 'a> {
     /// Text, media and location of a message (`top`: not the nested message of an edit,
     /// whose missing payload is not ours to reject).
     fn content(&self, kind: &str, message: &Message<'a>, top: bool) -> Result<Content<'a>, Reject> {
-        let need = |present: bool, what: &str| {
-            if present || !top {
-                Ok(())
-            } else {
-                Err(reject(
+        fn payload<'m, T>(
+            field: &'m Lenient<Obj<T>>,
+            what: &str,
+            top: bool,
+        ) -> Result<Option<&'m T>, Reject> {
+            match field {
+                Lenient::Ok(Obj(value)) => Ok(Some(value)),
+                Lenient::Missing if !top => Ok(None),
+                Lenient::Missing => Err(reject(
                     ReasonKind::MissingField,
-                    format!("a `{what}` message without its `{what}` object"),
-                ))
+                    format!("a message of type `{what}` without its `{what}` object"),
+                )),
+                Lenient::Bad(found) => Err(reject(
+                    ReasonKind::UnsupportedField,
+                    format!("`{what}` is not an object (found {found})"),
+                )),
             }
-        };
+        }
         let mut content = Content::default();
         match kind {
             "text" => {
-                need(message.text.is_some(), "text")?;
-                if let Some(text) = &message.text {
+                if let Some(text) = payload(&message.text, "text", top)? {
                     content.message = text_of(text.body.clone(), "text.body")?;
                 }
             }
@@ -325,14 +361,12 @@ impl<'c, 'a> Ctx<'c, 'a> {
                     "document" => &message.document,
                     _ => &message.sticker,
                 };
-                need(media.is_some(), kind)?;
-                if let Some(media) = media {
+                if let Some(media) = payload(media, kind, top)? {
                     content.attachments = Some(self.attachments(kind, media)?);
                 }
             }
             "location" => {
-                need(message.location.is_some(), "location")?;
-                if let Some(location) = &message.location {
+                if let Some(location) = payload(&message.location, "location", top)? {
                     let out = LocationOut {
                         address: text_of(location.address.clone(), "location.address")?,
                         latitude: coordinate(&location.latitude, "latitude")?,
@@ -353,7 +387,7 @@ impl<'c, 'a> Ctx<'c, 'a> {
             "edit" if top => {
                 if let Some(edit) = message.edit {
                     let edit: Edit<'a> = parse_payload(edit, "edit")?;
-                    if let Some(inner) = &edit.message {
+                    if let Lenient::Ok(Obj(inner)) = &edit.message {
                         let inner_kind = inner.kind.as_str().to_owned();
                         let inner_content = self.content(&inner_kind, inner, false)?;
                         content = Content {
@@ -401,7 +435,7 @@ fn required<'v>(field: &'v LStr<'_>, name: &str) -> Result<&'v str, Reject> {
         Lenient::Ok(text) if !text.is_empty() => Ok(text),
         Lenient::Bad(found) => Err(reject(
             ReasonKind::InvalidField,
-            format!("`{name}` is a {found}, not a string"),
+            format!("`{name}` is not a string (found {found})"),
         )),
         _ => Err(reject(
             ReasonKind::MissingField,
@@ -417,7 +451,7 @@ fn text_of<'a>(field: LStr<'a>, name: &str) -> Result<Cow<'a, str>, Reject> {
         Lenient::Missing => Ok(Cow::Borrowed("")),
         Lenient::Bad(found) => Err(reject(
             ReasonKind::UnsupportedField,
-            format!("`{name}` is a {found}, not a string"),
+            format!("`{name}` is not a string (found {found})"),
         )),
     }
 }
@@ -425,7 +459,9 @@ fn text_of<'a>(field: LStr<'a>, name: &str) -> Result<Cow<'a, str>, Reject> {
 /// A coordinate as the seed's string: numbers keep their shortest decimal form.
 fn coordinate<'a>(field: &LStr<'a>, name: &str) -> Result<Cow<'a, str>, Reject> {
     match field {
-        Lenient::Ok(text) if text.trim().parse::<f64>().is_ok_and(f64::is_finite) => Ok(text.clone()),
+        Lenient::Ok(text) if text.trim().parse::<f64>().is_ok_and(f64::is_finite) => {
+            Ok(text.clone())
+        }
         Lenient::Missing => Err(reject(
             ReasonKind::MissingField,
             format!("a `location` without `{name}`"),
@@ -437,37 +473,74 @@ fn coordinate<'a>(field: &LStr<'a>, name: &str) -> Result<Cow<'a, str>, Reject> 
     }
 }
 
-fn parse_payload<'a, T: serde::Deserialize<'a>>(raw: &'a RawValue, name: &str) -> Result<T, Reject> {
-    serde_json::from_str(raw.get()).map_err(|e| {
-        reject(
+fn parse_payload<'a, T: serde::Deserialize<'a>>(
+    raw: &'a RawValue,
+    name: &str,
+) -> Result<T, Reject> {
+    match serde_json::from_str(raw.get()) {
+        Ok(Lenient::Ok(Obj(value))) => Ok(value),
+        Ok(other) => Err(reject(
+            ReasonKind::UnsupportedField,
+            format!("`{name}` is not an object (found {})", found(&other)),
+        )),
+        Err(e) => Err(reject(
             ReasonKind::UnsupportedField,
             format!("`{name}` does not have the documented shape: {e}"),
-        )
-    })
+        )),
+    }
 }
 
-fn json_array(raw: Option<&RawValue>, name: &str) -> Result<String, Reject> {
-    json_of(raw, name, b'[', "an array")
+/// The JSON type named by a rejected or absent lenient value.
+fn found<T>(value: &Lenient<T>) -> &'static str {
+    match value {
+        Lenient::Bad(found) => found,
+        _ => "null",
+    }
 }
 
-fn json_object(raw: Option<&RawValue>, name: &str) -> Result<String, Reject> {
-    json_of(raw, name, b'{', "an object")
-}
-
-fn json_of(raw: Option<&RawValue>, name: &str, open: u8, what: &str) -> Result<String, Reject> {
-    let raw = raw.ok_or_else(|| {
-        reject(
-            ReasonKind::MissingField,
-            format!("a `{name}` message without its `{name}` {}", &what[3..]),
-        )
-    })?;
+/// A Meta object passed on verbatim, checked against the type its `contentSchema`
+/// documents, so consumers' generated types can always read it. `None` when absent.
+fn checked<'de, T: serde::Deserialize<'de>>(
+    raw: Option<&'de RawValue>,
+    name: &str,
+    open: u8,
+) -> Result<Option<String>, Reject> {
+    let Some(raw) = raw else { return Ok(None) };
+    if raw.get() == "null" {
+        return Ok(None);
+    }
+    let what = if open == b'{' {
+        "an object"
+    } else {
+        "an array"
+    };
     if raw.get().as_bytes().first() != Some(&open) {
         return Err(reject(
             ReasonKind::UnsupportedField,
             format!("`{name}` is not {what}"),
         ));
     }
-    Ok(minify(raw.get()))
+    serde_json::from_str::<T>(raw.get()).map_err(|e| {
+        reject(
+            ReasonKind::UnsupportedField,
+            format!("`{name}` does not have the documented shape: {e}"),
+        )
+    })?;
+    Ok(Some(minify(raw.get())))
+}
+
+/// Like [`checked`], for the payload a message type requires.
+fn required_payload<'de, T: serde::Deserialize<'de>>(
+    raw: Option<&'de RawValue>,
+    name: &str,
+    open: u8,
+) -> Result<String, Reject> {
+    checked::<T>(raw, name, open)?.ok_or_else(|| {
+        reject(
+            ReasonKind::MissingField,
+            format!("a message of type `{name}` without its `{name}`"),
+        )
+    })
 }
 
 fn opt(text: &Option<String>) -> Cow<'_, str> {
@@ -495,7 +568,10 @@ fn details(kind: &str, raw: &RawValue, message: &Message<'_>, errors: Option<&st
         out.push(':');
         minify_into(payload.get(), &mut out);
     }
-    if let Some(errors) = errors.map(str::to_owned).or_else(|| message.errors.map(|e| minify(e.get()))) {
+    if let Some(errors) = errors
+        .map(str::to_owned)
+        .or_else(|| message.errors.map(|e| minify(e.get())))
+    {
         out.push_str(",\"errors\":");
         out.push_str(&errors);
     }

@@ -137,7 +137,13 @@ impl<'c, 'a> Ctx<'c, 'a> {
                     ),
                     _ => format!("`object` is missing or not a string: expected \"{WHATSAPP_OBJECT}\""),
                 };
-                return self.dead_letter(ReasonKind::NotWhatsapp, &detail, "", Fragment::AtPath, "");
+                return self.dead_letter(
+                    ReasonKind::NotWhatsapp,
+                    &detail,
+                    "",
+                    Fragment::AtPath,
+                    "",
+                );
             }
         }
         let entries = match envelope.entry {
@@ -154,7 +160,7 @@ impl<'c, 'a> Ctx<'c, 'a> {
             Lenient::Bad(found) => {
                 return self.dead_letter(
                     ReasonKind::InvalidField,
-                    &format!("`entry` is a {found}, not an array"),
+                    &format!("`entry` is not an array (found {found})"),
                     "/entry",
                     Fragment::AtPath,
                     "",
@@ -184,7 +190,7 @@ impl<'c, 'a> Ctx<'c, 'a> {
                 Lenient::Bad(found) => {
                     self.dead_letter(
                         ReasonKind::InvalidField,
-                        &format!("`changes` is a {found}, not an array"),
+                        &format!("`changes` is not an array (found {found})"),
                         &format!("/entry/{i}/changes"),
                         Fragment::AtPath,
                         "",
@@ -256,7 +262,11 @@ impl<'c, 'a> Ctx<'c, 'a> {
         let empty = Metadata::default();
         let metadata = metadata.unwrap_or(&empty);
         let contacts: Vec<&Contact<'a>> = match &value.contacts {
-            Lenient::Ok(contacts) => contacts.0.iter().filter_map(|c| c.ok().map(|c| &c.0)).collect(),
+            Lenient::Ok(contacts) => contacts
+                .0
+                .iter()
+                .filter_map(|c| c.ok().map(|c| &c.0))
+                .collect(),
             _ => Vec::new(),
         };
         let scope = Scope {
@@ -278,7 +288,7 @@ impl<'c, 'a> Ctx<'c, 'a> {
                 Lenient::Bad(found) => {
                     self.dead_letter(
                         ReasonKind::InvalidField,
-                        &format!("`{name}` is a {found}, not an array"),
+                        &format!("`{name}` is not an array (found {found})"),
                         &format!("{}/{name}", value_path()),
                         Fragment::AtPath,
                         scope.phone_number_id,
@@ -310,10 +320,16 @@ impl<'c, 'a> Ctx<'c, 'a> {
 
     fn not_an_object<T>(&mut self, found: &Lenient<T>, path: &str, what: &str) {
         let detail = match found {
-            Lenient::Bad(kind) => format!("the {what} is a {kind}, not an object"),
+            Lenient::Bad(kind) => format!("the {what} is not an object (found {kind})"),
             _ => format!("the {what} is null, not an object"),
         };
-        self.dead_letter(ReasonKind::InvalidField, &detail, path, Fragment::AtPath, "");
+        self.dead_letter(
+            ReasonKind::InvalidField,
+            &detail,
+            path,
+            Fragment::AtPath,
+            "",
+        );
     }
 
     /// Emits a dead letter for the part of the body at `path`.

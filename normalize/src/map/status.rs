@@ -4,7 +4,9 @@ use std::borrow::Cow;
 
 use serde_json::value::RawValue;
 use wa_schemas::delivery::{AdditionalInfo, DeliveryChannel, DestinationType};
-use wa_schemas::{DeliveryInfo, DeliveryInfoNotification, DeliveryReceipt, DeliveryStatus, ReasonKind};
+use wa_schemas::{
+    DeliveryInfo, DeliveryInfoNotification, DeliveryReceipt, DeliveryStatus, ReasonKind,
+};
 
 use super::{Ctx, Fragment, Scope};
 use crate::ids::{joined, IdBuf};
@@ -33,12 +35,27 @@ impl<'c, 'a> Ctx<'c, 'a> {
         scope: &Scope<'a, '_>,
         raw: &'a RawValue,
     ) -> Result<(), (ReasonKind, String)> {
-        let status: Status<'a> = serde_json::from_str(raw.get()).map_err(|e| {
-            (
-                ReasonKind::InvalidField,
-                format!("the status does not have the documented shape: {e}"),
-            )
-        })?;
+        let status: Status<'a> = match serde_json::from_str(raw.get()) {
+            Ok(Lenient::Ok(Obj(status))) => status,
+            Ok(Lenient::Bad(found)) => {
+                return Err((
+                    ReasonKind::InvalidField,
+                    format!("the status is not an object (found {found})"),
+                ))
+            }
+            Ok(Lenient::Missing) => {
+                return Err((
+                    ReasonKind::InvalidField,
+                    "the status is not an object (found null)".to_owned(),
+                ))
+            }
+            Err(e) => {
+                return Err((
+                    ReasonKind::InvalidField,
+                    format!("the status does not have the documented shape: {e}"),
+                ))
+            }
+        };
         let wamid = required(&status.id, "id")?;
         let meta_status = required(&status.status, "status")?;
         let timestamp = required(&status.timestamp, "timestamp")?;
@@ -61,10 +78,25 @@ impl<'c, 'a> Ctx<'c, 'a> {
         } else {
             (recipient_id, DestinationType::Waid)
         };
-        let errors = status.errors.map(|e| minify(e.get()));
+        let errors = match status.errors {
+            Some(raw) if raw.get() != "null" => {
+                if !raw.get().starts_with('[')
+                    || serde_json::from_str::<Vec<wa_schemas::inner::MetaError>>(raw.get()).is_err()
+                {
+                    return Err((
+                        ReasonKind::UnsupportedField,
+                        "`errors` is not an array of Meta errors".to_owned(),
+                    ));
+                }
+                Some(minify(raw.get()))
+            }
+            _ => None,
+        };
         let infos: Vec<AdditionalInfo> = status
             .errors
-            .and_then(|e| serde_json::from_str::<Lenient<Arr<Lenient<Obj<MetaError>>>>>(e.get()).ok())
+            .and_then(|e| {
+                serde_json::from_str::<Lenient<Arr<Lenient<Obj<MetaError>>>>>(e.get()).ok()
+            })
             .and_then(Lenient::into_ok)
             .map(|items| {
                 items
@@ -81,8 +113,8 @@ impl<'c, 'a> Ctx<'c, 'a> {
                     .collect()
             })
             .unwrap_or_default();
-        let additional_info = (delivery_status == DeliveryStatus::Failed || !infos.is_empty())
-            .then_some(infos);
+        let additional_info =
+            (delivery_status == DeliveryStatus::Failed || !infos.is_empty()).then_some(infos);
         let participant = status.recipient_participant_id.as_str();
         let id_name = if participant.is_empty() {
             joined(&[wamid, meta_status])
@@ -158,8 +190,11 @@ fn required<'s>(field: &'s LStr<'_>, name: &str) -> Result<&'s str, (ReasonKind,
         Lenient::Ok(text) if !text.is_empty() => Ok(text),
         Lenient::Bad(found) => Err((
             ReasonKind::InvalidField,
-            format!("`{name}` is a {found}, not a string"),
+            format!("`{name}` is not a string (found {found})"),
         )),
-        _ => Err((ReasonKind::MissingField, format!("the status has no `{name}`"))),
+        _ => Err((
+            ReasonKind::MissingField,
+            format!("the status has no `{name}`"),
+        )),
     }
 }
