@@ -1,6 +1,7 @@
 //! Deterministic ids: the same input always yields the same id, so consumers can drop the
 //! duplicates that Meta's retries and our at-least-once delivery produce.
 
+use sha1::{Digest, Sha1};
 use uuid::Uuid;
 
 /// Namespace of every UUID v5 we derive (documented in the README so consumers can
@@ -14,10 +15,23 @@ pub struct IdBuf {
 }
 
 impl IdBuf {
-    /// The UUID v5 of `name` in [`NAMESPACE`].
-    pub fn v5(name: &[u8]) -> Self {
+    /// The UUID v5 (RFC 9562) in [`NAMESPACE`] of `parts` joined by `:`.
+    pub fn v5(parts: &[&str]) -> Self {
+        let mut hasher = Sha1::new();
+        hasher.update(NAMESPACE.as_bytes());
+        for (i, part) in parts.iter().enumerate() {
+            if i > 0 {
+                hasher.update(b":");
+            }
+            hasher.update(part.as_bytes());
+        }
+        let digest = hasher.finalize();
+        let mut bytes = [0u8; 16];
+        bytes.copy_from_slice(&digest[..16]);
+        bytes[6] = (bytes[6] & 0x0f) | 0x50;
+        bytes[8] = (bytes[8] & 0x3f) | 0x80;
         let mut buf = [0u8; 38];
-        Uuid::new_v5(&NAMESPACE, name)
+        Uuid::from_bytes(bytes)
             .hyphenated()
             .encode_lower(&mut buf[..36]);
         IdBuf { buf, len: 36 }
@@ -25,7 +39,7 @@ impl IdBuf {
 
     /// The seed's `tid` for a message: UUID v5 of the wamid, then `_0`.
     pub fn tid(wamid: &str) -> Self {
-        let mut id = Self::v5(wamid.as_bytes());
+        let mut id = Self::v5(&[wamid]);
         id.buf[36..38].copy_from_slice(b"_0");
         id.len = 38;
         id
@@ -37,34 +51,20 @@ impl IdBuf {
     }
 }
 
-/// Builds the name of a derived id from parts joined by `:`.
-pub fn joined(parts: &[&str]) -> Vec<u8> {
-    let mut name = Vec::with_capacity(parts.iter().map(|p| p.len() + 1).sum());
-    for (i, part) in parts.iter().enumerate() {
-        if i > 0 {
-            name.push(b':');
-        }
-        name.extend_from_slice(part.as_bytes());
-    }
-    name
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn tid_is_v5_of_the_wamid_with_suffix() {
+    fn ids_are_standard_uuid_v5() {
         let tid = IdBuf::tid("wamid.X");
         let expected = format!("{}_0", Uuid::new_v5(&NAMESPACE, b"wamid.X"));
         assert_eq!(tid.as_str(), expected);
-        assert_eq!(tid.as_str().as_bytes()[14], b'5', "version nibble");
+        assert_eq!(
+            IdBuf::v5(&["a", "", "c"]).as_str(),
+            Uuid::new_v5(&NAMESPACE, b"a::c").to_string()
+        );
         assert_eq!(IdBuf::tid("wamid.X").as_str(), tid.as_str());
         assert_ne!(IdBuf::tid("wamid.Y").as_str(), tid.as_str());
-    }
-
-    #[test]
-    fn joined_parts() {
-        assert_eq!(joined(&["a", "", "c"]), b"a::c");
     }
 }

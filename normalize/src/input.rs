@@ -31,12 +31,34 @@ pub struct Entry<'a> {
     pub changes: Lenient<Arr<Lenient<Obj<Change<'a>>>>>,
 }
 
-/// One `changes[]`: the subscription `field` decides the shape of `value`, and Meta puts
-/// `value` first, so it is kept raw until `field` is known.
+/// One `changes[]`. Meta puts `value` before `field`, so `value` is read as a `messages`
+/// value whatever the field (every part of it is lenient, so any object reads); the raw
+/// text of other fields' values is fetched separately ([`RawEnvelope`]), which is rare.
 #[derive(Deserialize)]
 pub struct Change<'a> {
     #[serde(borrow, default)]
     pub field: LStr<'a>,
+    #[serde(borrow, default)]
+    pub value: Lenient<Obj<MessagesValue<'a>>>,
+}
+
+/// The body with each change's `value` as raw text: read only for non-`messages` changes.
+#[derive(Deserialize)]
+pub struct RawEnvelope<'a> {
+    #[serde(borrow, default)]
+    pub entry: Lenient<Arr<Lenient<Obj<RawEntry<'a>>>>>,
+}
+
+/// An entry of [`RawEnvelope`].
+#[derive(Deserialize)]
+pub struct RawEntry<'a> {
+    #[serde(borrow, default)]
+    pub changes: Lenient<Arr<Lenient<Obj<RawChange<'a>>>>>,
+}
+
+/// A change of [`RawEnvelope`].
+#[derive(Deserialize)]
+pub struct RawChange<'a> {
     #[serde(borrow, default)]
     pub value: Option<&'a RawValue>,
 }
@@ -96,8 +118,8 @@ pub struct Profile<'a> {
     pub username: LStr<'a>,
 }
 
-/// One `messages[]` item (or the nested message of an `edit`). Payloads the consumer gets
-/// verbatim stay raw; the others are typed and must have their documented shape.
+/// One `messages[]` item (or the nested message of an `edit`). Payloads stay raw: only the
+/// one the `type` names is read, and keeping them raw keeps this struct small.
 #[derive(Deserialize, Default)]
 pub struct Message<'a> {
     #[serde(borrow, default)]
@@ -117,23 +139,23 @@ pub struct Message<'a> {
     #[serde(borrow, default)]
     pub referral: Option<&'a RawValue>,
     #[serde(borrow, default)]
-    pub identity: Lenient<Obj<Identity<'a>>>,
+    pub identity: Option<&'a RawValue>,
     #[serde(borrow, default)]
     pub errors: Option<&'a RawValue>,
     #[serde(borrow, default)]
-    pub text: Lenient<Obj<Text<'a>>>,
+    pub text: Option<&'a RawValue>,
     #[serde(borrow, default)]
-    pub image: Lenient<Obj<Media<'a>>>,
+    pub image: Option<&'a RawValue>,
     #[serde(borrow, default)]
-    pub audio: Lenient<Obj<Media<'a>>>,
+    pub audio: Option<&'a RawValue>,
     #[serde(borrow, default)]
-    pub video: Lenient<Obj<Media<'a>>>,
+    pub video: Option<&'a RawValue>,
     #[serde(borrow, default)]
-    pub document: Lenient<Obj<Media<'a>>>,
+    pub document: Option<&'a RawValue>,
     #[serde(borrow, default)]
-    pub sticker: Lenient<Obj<Media<'a>>>,
+    pub sticker: Option<&'a RawValue>,
     #[serde(borrow, default)]
-    pub location: Lenient<Obj<Location<'a>>>,
+    pub location: Option<&'a RawValue>,
     #[serde(borrow, default)]
     pub contacts: Option<&'a RawValue>,
     #[serde(borrow, default)]

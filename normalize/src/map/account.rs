@@ -6,8 +6,7 @@ use serde_json::value::RawValue;
 use wa_schemas::{AccountEvent, ReasonKind};
 
 use super::{Ctx, Fragment};
-use crate::ids::{joined, IdBuf};
-use crate::input::MetadataOnly;
+use crate::ids::IdBuf;
 use crate::lenient::{LInt, Lenient};
 use crate::minify::minify;
 use crate::output::EventType;
@@ -19,25 +18,21 @@ impl<'c, 'a> Ctx<'c, 'a> {
         field: &str,
         waba_id: &str,
         time: &LInt,
+        phone_number_id: &str,
         entry: usize,
         change: usize,
-        raw: &'a RawValue,
     ) {
-        if raw.get().as_bytes().first() != Some(&b'{') {
+        let Some(raw) = self.raw_value(entry, change) else {
+            // The typed read saw an object here, so the raw read finds it too.
             return self.dead_letter(
                 ReasonKind::InvalidField,
-                &format!("the `value` of the `{field}` change is not an object"),
+                &format!("the `value` of the `{field}` change cannot be read"),
                 &format!("/entry/{entry}/changes/{change}/value"),
-                Fragment::Raw(raw.get()),
+                Fragment::AtPath,
                 "",
             );
-        }
+        };
         let value = minify(raw.get());
-        let phone_number_id = serde_json::from_str::<MetadataOnly>(raw.get())
-            .ok()
-            .and_then(|v| v.metadata.into_ok())
-            .and_then(|m| m.0.phone_number_id.into_ok())
-            .unwrap_or_default();
         let mut time_buf = [0u8; 24];
         let (time, time_text) = match time {
             Lenient::Ok(seconds) => (
@@ -46,12 +41,12 @@ impl<'c, 'a> Ctx<'c, 'a> {
             ),
             _ => (None, String::new()),
         };
-        let event_id = IdBuf::v5(&joined(&[waba_id, field, &time_text, &value]));
+        let event_id = IdBuf::v5(&[waba_id, field, &time_text, &value]);
         let event = AccountEvent {
             field: Cow::Borrowed(field),
             waba_id: Cow::Borrowed(waba_id),
             time: time.map(Cow::Borrowed),
-            phone_number_id: Cow::Borrowed(&phone_number_id),
+            phone_number_id: Cow::Borrowed(phone_number_id),
             event_id: Cow::Borrowed(event_id.as_str()),
             value: RawValue::from_string(value).expect("minified JSON stays JSON"),
         };

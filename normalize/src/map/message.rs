@@ -14,7 +14,9 @@ use wa_schemas::{MoEvent, PostbackEvent, ReasonKind};
 
 use super::{Ctx, Fragment, Scope};
 use crate::ids::IdBuf;
-use crate::input::{Button, Contact, Edit, Interactive, Media, Message, Order, System};
+use crate::input::{
+    Button, Contact, Edit, Identity, Interactive, Location, Media, Message, Order, System, Text,
+};
 use crate::lenient::{LStr, Lenient, Obj};
 use crate::minify::{minify, minify_into};
 use crate::output::EventType;
@@ -166,7 +168,11 @@ impl<'c, 'a> Ctx<'c, 'a> {
                 .and_then(|s| s.identity.into_ok()),
             _ => None,
         };
-        let identity_hash: &str = match (&system_identity, message.identity.ok()) {
+        let identity = message
+            .identity
+            .and_then(|raw| serde_json::from_str::<Lenient<Obj<Identity>>>(raw.get()).ok())
+            .and_then(Lenient::into_ok);
+        let identity_hash: &str = match (&system_identity, &identity) {
             (Some(hash), _) if !hash.is_empty() => hash,
             (_, Some(identity)) if !identity.0.hash.as_str().is_empty() => identity.0.hash.as_str(),
             _ => sender.contact_hash,
@@ -328,11 +334,20 @@ impl<'c, 'a> Ctx<'c, 'a> {
     /// Text, media and location of a message (`top`: not the nested message of an edit,
     /// whose missing payload is not ours to reject).
     fn content(&self, kind: &str, message: &Message<'a>, top: bool) -> Result<Content<'a>, Reject> {
-        fn payload<'m, T>(
-            field: &'m Lenient<Obj<T>>,
+        fn payload<'m, T: serde::Deserialize<'m>>(
+            raw: Option<&'m RawValue>,
             what: &str,
             top: bool,
-        ) -> Result<Option<&'m T>, Reject> {
+        ) -> Result<Option<T>, Reject> {
+            let field = match raw {
+                None => Lenient::Missing,
+                Some(raw) => serde_json::from_str::<Lenient<Obj<T>>>(raw.get()).map_err(|e| {
+                    reject(
+                        ReasonKind::UnsupportedField,
+                        format!("`{what}` does not have the documented shape: {e}"),
+                    )
+                })?,
+            };
             match field {
                 Lenient::Ok(Obj(value)) => Ok(Some(value)),
                 Lenient::Missing if !top => Ok(None),
@@ -349,24 +364,24 @@ impl<'c, 'a> Ctx<'c, 'a> {
         let mut content = Content::default();
         match kind {
             "text" => {
-                if let Some(text) = payload(&message.text, "text", top)? {
-                    content.message = text_of(text.body.clone(), "text.body")?;
+                if let Some(text) = payload::<Text>(message.text, "text", top)? {
+                    content.message = text_of(text.body, "text.body")?;
                 }
             }
             "image" | "audio" | "video" | "document" | "sticker" => {
                 let media = match kind {
-                    "image" => &message.image,
-                    "audio" => &message.audio,
-                    "video" => &message.video,
-                    "document" => &message.document,
-                    _ => &message.sticker,
+                    "image" => message.image,
+                    "audio" => message.audio,
+                    "video" => message.video,
+                    "document" => message.document,
+                    _ => message.sticker,
                 };
-                if let Some(media) = payload(media, kind, top)? {
-                    content.attachments = Some(self.attachments(kind, media)?);
+                if let Some(media) = payload::<Media>(media, kind, top)? {
+                    content.attachments = Some(self.attachments(kind, &media)?);
                 }
             }
             "location" => {
-                if let Some(location) = payload(&message.location, "location", top)? {
+                if let Some(location) = payload::<Location>(message.location, "location", top)? {
                     let out = LocationOut {
                         address: text_of(location.address.clone(), "location.address")?,
                         latitude: coordinate(&location.latitude, "latitude")?,

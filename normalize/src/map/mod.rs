@@ -17,8 +17,8 @@ use serde_json::value::RawValue;
 use wa_schemas::{DeadLetter, DeadLetterReason, FragmentEncoding, ReasonKind};
 
 use crate::config::{Config, RawMeta};
-use crate::ids::{joined, IdBuf};
-use crate::input::{Contact, Envelope, MessagesValue, Metadata};
+use crate::ids::IdBuf;
+use crate::input::{Contact, Envelope, MessagesValue, Metadata, RawEnvelope};
 use crate::lenient::{Lenient, Obj};
 use crate::minify::minify;
 use crate::output::{Batch, EventType};
@@ -34,6 +34,7 @@ pub fn map_body(config: &Config, meta: &RawMeta<'_>, body: &[u8], out: &mut Batc
         meta,
         body,
         tree: None,
+        raw: None,
         out,
     };
     ctx.body();
@@ -75,12 +76,28 @@ pub(crate) struct Ctx<'c, 'a> {
     body: &'a [u8],
     /// The body as a value tree, built only to cut fragments out of a broken envelope.
     tree: Option<Option<serde_json::Value>>,
+    /// The body with raw change values, read only for non-`messages` changes.
+    raw: Option<Option<RawEnvelope<'a>>>,
     pub out: &'c mut Batch,
 }
 
 impl<'c, 'a> Ctx<'c, 'a> {
     fn body(&mut self) {
-        let envelope: Lenient<Obj<Envelope<'a>>> = match serde_json::from_slice(self.body) {
+        let text = match std::str::from_utf8(self.body) {
+            Ok(text) => text,
+            Err(e) => {
+                return self.dead_letter(
+                    ReasonKind::InvalidJson,
+                    &format!("the body is not UTF-8 text: {e}"),
+                    "",
+                    Fragment::Base64Body,
+                    "",
+                )
+            }
+        };
+        // Validating UTF-8 once up front lets the parser borrow every string without
+        // checking it again.
+        let envelope: Lenient<Obj<Envelope<'a>>> = match serde_json::from_str(text) {
             Ok(envelope) => envelope,
             Err(e) if e.is_data() => {
                 // Only duplicate keys get here: every field is lenient.
@@ -208,8 +225,18 @@ impl<'c, 'a> Ctx<'c, 'a> {
                     }
                 };
                 let (field, value) = match (&change.field, change.value) {
-                    (Lenient::Ok(field), Some(value)) => (field, value),
-                    (Lenient::Ok(_), None) => {
+                    (Lenient::Ok(field), Lenient::Ok(Obj(value))) => (field, value),
+                    (Lenient::Ok(field), Lenient::Bad(found)) => {
+                        self.dead_letter(
+                            ReasonKind::InvalidField,
+                            &format!("the `value` of the `{field}` change is not an object (found {found})"),
+                            &format!("/entry/{i}/changes/{j}/value"),
+                            Fragment::AtPath,
+                            "",
+                        );
+                        continue;
+                    }
+                    (Lenient::Ok(_), Lenient::Missing) => {
                         self.dead_letter(
                             ReasonKind::MissingField,
                             "the change has no `value`",
@@ -231,33 +258,27 @@ impl<'c, 'a> Ctx<'c, 'a> {
                     }
                 };
                 if field == "messages" {
-                    self.messages_value(waba_id, i, j, value);
+                    self.messages_value(waba_id, i, j, &value);
                 } else {
-                    self.account_event(field, waba_id, &entry.time, i, j, value);
+                    let phone_number_id = value
+                        .metadata
+                        .ok()
+                        .map_or("", |m| m.0.phone_number_id.as_str());
+                    self.account_event(field, waba_id, &entry.time, phone_number_id, i, j);
                 }
             }
         }
     }
 
     /// Maps the `value` of a `messages` change: messages, then statuses, then errors.
-    fn messages_value(&mut self, waba_id: &str, entry: usize, change: usize, raw: &'a RawValue) {
+    fn messages_value(
+        &mut self,
+        waba_id: &str,
+        entry: usize,
+        change: usize,
+        value: &MessagesValue<'a>,
+    ) {
         let value_path = || format!("/entry/{entry}/changes/{change}/value");
-        let value: MessagesValue<'a> =
-            match serde_json::from_str::<Lenient<Obj<MessagesValue<'a>>>>(raw.get()) {
-                Ok(Lenient::Ok(Obj(value))) => value,
-                Ok(other) => {
-                    return self.not_an_object(&other, &value_path(), "change value");
-                }
-                Err(e) => {
-                    return self.dead_letter(
-                        ReasonKind::InvalidField,
-                        &e.to_string(),
-                        &value_path(),
-                        Fragment::Raw(raw.get()),
-                        "",
-                    )
-                }
-            };
         let metadata = value.metadata.ok().map(|m| &m.0);
         let empty = Metadata::default();
         let metadata = metadata.unwrap_or(&empty);
@@ -349,7 +370,7 @@ impl<'c, 'a> Ctx<'c, 'a> {
                 FragmentEncoding::Base64,
             ),
         };
-        let event_id = IdBuf::v5(&joined(&["dead-letter", path, &fragment]));
+        let event_id = IdBuf::v5(&["dead-letter", path, &fragment]);
         let letter = DeadLetter {
             reason: DeadLetterReason {
                 kind,
@@ -368,6 +389,19 @@ impl<'c, 'a> Ctx<'c, 'a> {
         let key = (!phone_number_id.is_empty()).then_some(phone_number_id);
         self.out
             .push_keyed(EventType::DeadLetter, key, event_id.as_str(), &letter);
+    }
+
+    /// The raw text of `/entry/{entry}/changes/{change}/value`.
+    fn raw_value(&mut self, entry: usize, change: usize) -> Option<&'a RawValue> {
+        let body = self.body;
+        let raw = self.raw.get_or_insert_with(|| {
+            std::str::from_utf8(body)
+                .ok()
+                .and_then(|text| serde_json::from_str::<RawEnvelope<'a>>(text).ok())
+        });
+        let entries = raw.as_ref()?.entry.ok()?;
+        let changes = entries.0.get(entry)?.ok()?.0.changes.ok()?;
+        changes.0.get(change)?.ok()?.0.value
     }
 
     /// The JSON text at `path` in the body (compact), or the whole body's text.

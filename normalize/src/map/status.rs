@@ -9,7 +9,7 @@ use wa_schemas::{
 };
 
 use super::{Ctx, Fragment, Scope};
-use crate::ids::{joined, IdBuf};
+use crate::ids::IdBuf;
 use crate::input::{MetaError, Status};
 use crate::lenient::{Arr, LStr, Lenient, Obj};
 use crate::minify::minify;
@@ -116,12 +116,11 @@ impl<'c, 'a> Ctx<'c, 'a> {
         let additional_info =
             (delivery_status == DeliveryStatus::Failed || !infos.is_empty()).then_some(infos);
         let participant = status.recipient_participant_id.as_str();
-        let id_name = if participant.is_empty() {
-            joined(&[wamid, meta_status])
+        let event_id = if participant.is_empty() {
+            IdBuf::v5(&[wamid, meta_status])
         } else {
-            joined(&[wamid, meta_status, participant])
+            IdBuf::v5(&[wamid, meta_status, participant])
         };
-        let event_id = IdBuf::v5(&id_name);
         let conversation = status.conversation.ok().map(|c| &c.0);
         let mut expires_buf = [0u8; 24];
         let conversation_expires_at = conversation
