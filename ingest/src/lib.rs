@@ -1,1 +1,3 @@
+//! The webhook receiver: verifies Meta's requests and persists their bodies unchanged.
 
+pub mod signature;

@@ -1,0 +1,117 @@
+//! `wa-pipeline normalize-file`: the offline mapping as users run it.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_wa-pipeline"))
+}
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/bodies")
+        .join(name)
+}
+
+fn expected(name: &str) -> Vec<Value> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/expected")
+        .join(name);
+    let records: Vec<Value> = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    records
+        .into_iter()
+        .map(|r| serde_json::json!({"topic": r["topic"], "key": r["key"], "value": r["value"]}))
+        .collect()
+}
+
+fn lines(stdout: &[u8]) -> Vec<Value> {
+    std::str::from_utf8(stdout)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("each line is one JSON record"))
+        .collect()
+}
+
+#[test]
+fn prints_one_line_per_record_in_body_order_across_files() {
+    let out = bin()
+        .arg("normalize-file")
+        .args([
+            fixture("batch-multi-entry.json"),
+            fixture("edge-invalid-json.txt"),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut want = expected("batch-multi-entry.json");
+    want.extend(expected("edge-invalid-json.json"));
+    assert_eq!(lines(&out.stdout), want);
+}
+
+#[test]
+fn reads_a_body_from_stdin() {
+    let mut child = bin()
+        .args(["normalize-file", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let body = std::fs::read(fixture("status-failed.json")).unwrap();
+    child.stdin.take().unwrap().write_all(&body).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(lines(&out.stdout), expected("status-failed.json"));
+}
+
+#[test]
+fn topic_names_and_app_ids_are_configurable() {
+    let out = bin()
+        .args([
+            "normalize-file",
+            "--topic-mo",
+            "acme.mo",
+            "--app-ids",
+            "1065403500012345=a_1",
+        ])
+        .arg(fixture("text.json"))
+        .output()
+        .unwrap();
+    let records = lines(&out.stdout);
+    assert_eq!(records[0]["topic"], "acme.mo");
+    assert_eq!(records[0]["value"]["appId"], "a_1");
+}
+
+#[test]
+fn an_unreadable_input_fails_with_a_clear_error() {
+    let out = bin()
+        .args(["normalize-file", "/nonexistent/body.json"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("cannot read /nonexistent/body.json"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn schemas_command_writes_the_committed_files() {
+    let dir = std::env::temp_dir().join(format!("wa-schemas-{}", std::process::id()));
+    let out = bin().args(["schemas", "--out"]).arg(&dir).output().unwrap();
+    assert!(out.status.success());
+    let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/json");
+    for entry in std::fs::read_dir(&committed).unwrap() {
+        let path = entry.unwrap().path();
+        let written = std::fs::read(dir.join(path.file_name().unwrap())).unwrap();
+        assert_eq!(written, std::fs::read(&path).unwrap(), "{}", path.display());
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
