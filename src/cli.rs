@@ -22,6 +22,16 @@ pub enum Command {
     NormalizeFile(Box<NormalizeFileArgs>),
     /// Write the JSON Schemas of the output topics.
     Schemas(SchemasArgs),
+    /// Receive Meta's webhooks: verify them and store each body on the raw topic.
+    Ingest(Box<IngestCommand>),
+}
+
+#[derive(Debug, Args)]
+pub struct IngestCommand {
+    #[command(flatten)]
+    pub ingest: crate::ingest_cmd::IngestArgs,
+    #[command(flatten)]
+    pub kafka: crate::kafka::KafkaArgs,
 }
 
 /// Options of the mapping shared by every subcommand that normalizes.
@@ -124,6 +134,10 @@ pub struct SchemasArgs {
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::NormalizeFile(args) => crate::normalize_file::run(&args),
+        Command::Ingest(args) => {
+            runtime()?.block_on(crate::ingest_cmd::run(&args.ingest, &args.kafka))?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Schemas(args) => {
             let written = wa_schemas::generate::write_all(&args.out)
                 .with_context(|| format!("cannot write schemas into {}", args.out.display()))?;
@@ -134,6 +148,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
 }
 
 #[cfg(test)]

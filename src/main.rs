@@ -1,6 +1,9 @@
 //! `wa-pipeline`: WhatsApp Business Platform webhooks to Kafka, normalized.
 
 mod cli;
+mod duration;
+mod ingest_cmd;
+mod kafka;
 mod normalize_file;
 
 use clap::Parser;

@@ -1,3 +1,17 @@
-//! The webhook receiver: verifies Meta's requests and persists their bodies unchanged.
+//! The webhook receiver: answers Meta's handshake, verifies `X-Hub-Signature-256` on the raw
+//! bytes, and stores each body unchanged on the raw topic, answering 200 only once the
+//! broker acknowledged it and 503 when it cannot within the bound.
 
+pub mod config;
+pub mod error;
+pub mod handshake;
+pub mod key;
+pub mod record;
+pub mod server;
+pub mod service;
 pub mod signature;
+pub mod sink;
+
+pub use config::IngestConfig;
+pub use service::Ingest;
+pub use sink::{KafkaSettings, KafkaSink, RawSink};

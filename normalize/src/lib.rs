@@ -13,7 +13,6 @@ pub mod lenient;
 pub mod map;
 pub mod minify;
 pub mod output;
-pub mod time;
 
 pub use config::{Config, RawMeta, TopicNames};
 pub use output::{Batch, EventType, Record, RecordRef};

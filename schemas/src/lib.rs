@@ -17,6 +17,7 @@ pub mod inner;
 pub mod json_string;
 pub mod mo;
 pub mod postback;
+pub mod time;
 pub mod topic;
 
 pub use account_event::AccountEvent;

@@ -10,7 +10,7 @@ use crate::ids::IdBuf;
 use crate::lenient::{LInt, Lenient};
 use crate::minify::minify;
 use crate::output::EventType;
-use crate::time::iso_from_epoch_seconds;
+use wa_schemas::time::iso_from_epoch_seconds;
 
 impl<'c, 'a> Ctx<'c, 'a> {
     pub(super) fn account_event(

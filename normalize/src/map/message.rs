@@ -20,7 +20,7 @@ use crate::input::{
 use crate::lenient::{LStr, Lenient, Obj};
 use crate::minify::{minify, minify_into};
 use crate::output::EventType;
-use crate::time::{iso_from_epoch_seconds, parse_epoch_seconds};
+use wa_schemas::time::{iso_from_epoch_seconds, parse_epoch_seconds};
 
 /// Message types the seed's MO shape describes: no `details` unless Meta sent errors.
 const SEED_TYPES: [&str; 9] = [

@@ -1,4 +1,5 @@
-//! Meta's epoch-second timestamps to the contract's ISO-8601 form.
+//! The contract's timestamp form: ISO-8601 / RFC 3339 UTC with milliseconds
+//! (`2026-01-01T00:00:00.000Z`), used for event times and the raw record's `received-at`.
 
 /// Latest second we accept: 9999-12-31T23:59:59Z, so the year keeps four digits.
 const MAX_SECONDS: i64 = 253_402_300_799;
@@ -7,9 +8,18 @@ const MAX_SECONDS: i64 = 253_402_300_799;
 ///
 /// Returns `None` for instants before 1970 or after 9999, which no webhook carries.
 pub fn iso_from_epoch_seconds(seconds: i64, buf: &mut [u8; 24]) -> Option<&str> {
+    iso_from_epoch_millis(seconds.checked_mul(1000)?, buf)
+}
+
+/// Formats `millis` since the Unix epoch as `YYYY-MM-DDTHH:MM:SS.mmmZ` into `buf`.
+///
+/// Returns `None` for instants before 1970 or after 9999.
+pub fn iso_from_epoch_millis(millis: i64, buf: &mut [u8; 24]) -> Option<&str> {
+    let seconds = millis.div_euclid(1000);
     if !(0..=MAX_SECONDS).contains(&seconds) {
         return None;
     }
+    let ms = millis.rem_euclid(1000);
     let days = seconds.div_euclid(86_400);
     let secs_of_day = seconds.rem_euclid(86_400);
     let (year, month, day) = civil_from_days(days);
@@ -35,7 +45,9 @@ pub fn iso_from_epoch_seconds(seconds: i64, buf: &mut [u8; 24]) -> Option<&str> 
     digits(&mut buf[14..16], m);
     buf[16] = b':';
     digits(&mut buf[17..19], s);
-    buf[19..24].copy_from_slice(b".000Z");
+    buf[19] = b'.';
+    digits(&mut buf[20..23], ms);
+    buf[23] = b'Z';
     std::str::from_utf8(&buf[..]).ok()
 }
 
@@ -82,6 +94,16 @@ mod tests {
         assert_eq!(iso(MAX_SECONDS).unwrap(), "9999-12-31T23:59:59.000Z");
         assert_eq!(iso(-1), None);
         assert_eq!(iso(MAX_SECONDS + 1), None);
+    }
+
+    #[test]
+    fn milliseconds() {
+        let mut buf = [0u8; 24];
+        assert_eq!(
+            iso_from_epoch_millis(1_767_225_600_123, &mut buf),
+            Some("2026-01-01T00:00:00.123Z")
+        );
+        assert_eq!(iso_from_epoch_millis(-1, &mut buf), None);
     }
 
     #[test]

@@ -1,0 +1,187 @@
+//! Where verified bodies go: the raw topic.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use rdkafka::config::ClientConfig;
+use rdkafka::error::KafkaError;
+use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
+use rdkafka::util::Timeout;
+
+use crate::record::RawRecord;
+
+/// Why a body could not be persisted.
+#[derive(Debug, thiserror::Error)]
+pub enum PersistError {
+    /// The broker did not acknowledge in time.
+    #[error("no acknowledgement from the broker within {0:?}")]
+    Timeout(Duration),
+    /// The broker or the client refused the record.
+    #[error("the record was refused: {0}")]
+    Kafka(#[from] KafkaError),
+}
+
+/// Persists raw records. `persist` resolves only once the record is durably stored.
+pub trait RawSink: Send + Sync + 'static {
+    /// Stores one record; `Ok` only after the broker acknowledged it.
+    fn persist(&self, record: RawRecord) -> impl Future<Output = Result<(), PersistError>> + Send;
+    /// Whether the sink can currently reach its brokers.
+    fn ready(&self) -> bool;
+    /// Delivers what is queued, within `timeout` (on shutdown).
+    fn flush(&self, timeout: Duration);
+}
+
+/// Kafka connection settings of the producer.
+#[derive(Debug, Clone)]
+pub struct KafkaSettings {
+    /// `bootstrap.servers`.
+    pub brokers: String,
+    /// The raw topic.
+    pub topic: String,
+    /// Largest body; the producer's message size limit is set above it.
+    pub max_body_bytes: usize,
+    /// Delivery bound (`message.timeout.ms`).
+    pub produce_timeout: Duration,
+    /// `linger.ms`.
+    pub linger: Duration,
+    /// Extra librdkafka properties (`security.protocol`, ...), applied last.
+    pub extra: Vec<(String, String)>,
+}
+
+/// Room for headers and protocol framing above the body limit.
+pub const RECORD_OVERHEAD_BYTES: usize = 64 * 1024;
+
+impl KafkaSettings {
+    /// The producer configuration: durable, bounded, sized for the body limit.
+    pub fn producer_config(&self) -> ClientConfig {
+        let mut config = ClientConfig::new();
+        let timeout_ms = self.produce_timeout.as_millis().max(1).to_string();
+        config
+            .set("bootstrap.servers", &self.brokers)
+            // Idempotence implies acks=all and ordered, duplicate-free retries.
+            .set("enable.idempotence", "true")
+            .set("acks", "all")
+            // The delivery bound: the future resolves with an error past it. The send
+            // timeout only bounds the wait for queue space (a broker outage hung a receiver
+            // that relied on it for 302 s).
+            .set("message.timeout.ms", &timeout_ms)
+            .set("request.timeout.ms", &timeout_ms)
+            // Meta's batches reach ~3 MB; librdkafka's default limit is ~1 MB.
+            .set(
+                "message.max.bytes",
+                (self.max_body_bytes + RECORD_OVERHEAD_BYTES).to_string(),
+            )
+            .set("linger.ms", self.linger.as_millis().to_string())
+            // A dead broker shows quickly in /readyz and logs.
+            .set("socket.connection.setup.timeout.ms", "5000")
+            .set("reconnect.backoff.max.ms", "1000");
+        for (key, value) in &self.extra {
+            config.set(key, value);
+        }
+        config
+    }
+}
+
+/// The Kafka sink: one producer shared by every request.
+pub struct KafkaSink {
+    producer: FutureProducer,
+    topic: String,
+    produce_timeout: Duration,
+    ready: Arc<AtomicBool>,
+}
+
+impl KafkaSink {
+    /// Creates the producer (no network I/O yet) and a task that keeps `ready` current.
+    ///
+    /// # Errors
+    /// When librdkafka refuses the configuration.
+    pub fn new(settings: &KafkaSettings) -> Result<Self, KafkaError> {
+        let producer: FutureProducer = settings.producer_config().create()?;
+        let ready = Arc::new(AtomicBool::new(false));
+        spawn_readiness_probe(producer.clone(), settings.topic.clone(), ready.clone());
+        Ok(KafkaSink {
+            producer,
+            topic: settings.topic.clone(),
+            produce_timeout: settings.produce_timeout,
+            ready,
+        })
+    }
+}
+
+/// Asks the brokers for the raw topic's metadata every second, off the runtime's workers
+/// (the call blocks), until the producer is dropped.
+fn spawn_readiness_probe(producer: FutureProducer, topic: String, ready: Arc<AtomicBool>) {
+    let weak = Arc::downgrade(&ready);
+    drop(ready);
+    tokio::spawn(async move {
+        loop {
+            let Some(flag) = weak.upgrade() else { return };
+            let probe = producer.clone();
+            let probe_topic = topic.clone();
+            let ok = tokio::task::spawn_blocking(move || {
+                probe
+                    .client()
+                    .fetch_metadata(Some(&probe_topic), Duration::from_secs(2))
+                    .map(|m| {
+                        m.topics()
+                            .iter()
+                            .any(|t| t.name() == probe_topic && t.error().is_none())
+                    })
+                    .unwrap_or(false)
+            })
+            .await
+            .unwrap_or(false);
+            if flag.swap(ok, Ordering::Relaxed) != ok {
+                if ok {
+                    tracing::info!(%topic, "brokers reachable, raw topic present");
+                } else {
+                    tracing::warn!(%topic, "brokers unreachable or raw topic missing");
+                }
+            }
+            drop(flag);
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    });
+}
+
+impl RawSink for KafkaSink {
+    async fn persist(&self, record: RawRecord) -> Result<(), PersistError> {
+        let mut headers = OwnedHeaders::new_with_capacity(record.headers.len());
+        for (key, value) in &record.headers {
+            headers = headers.insert(Header {
+                key,
+                value: Some(value),
+            });
+        }
+        let mut kafka_record = FutureRecord::to(&self.topic)
+            .payload(&record.body[..])
+            .headers(headers);
+        if let Some(key) = &record.key {
+            kafka_record = kafka_record.key(key);
+        }
+        // message.timeout.ms bounds the delivery; the outer timeout is a second guard so a
+        // request can never hang past the bound.
+        let bound = self.produce_timeout + Duration::from_millis(500);
+        let send = self
+            .producer
+            .send(kafka_record, Timeout::After(self.produce_timeout));
+        match tokio::time::timeout(bound, send).await {
+            Ok(Ok(_delivery)) => Ok(()),
+            Ok(Err((e, _))) => Err(PersistError::Kafka(e)),
+            Err(_) => Err(PersistError::Timeout(bound)),
+        }
+    }
+
+    fn ready(&self) -> bool {
+        self.ready.load(Ordering::Relaxed)
+    }
+
+    fn flush(&self, timeout: Duration) {
+        if let Err(e) = self.producer.flush(timeout) {
+            tracing::warn!(error = %e, "producer flush incomplete at shutdown");
+        }
+    }
+}
