@@ -5,7 +5,8 @@
 #   scripts/tansu.sh install          install tansu 0.6.0 when missing (cached in ~/.cargo/bin)
 #   scripts/tansu.sh start DIR        start on a free loopback port, data in DIR; prints the
 #                                     bootstrap address and writes DIR/bootstrap, DIR/pid
-#   scripts/tansu.sh topics DIR T:P.. create topics (name:partitions) through the Kafka API
+#   scripts/tansu.sh topics DIR T:P.. create topics (name:partitions, default 3)
+#   scripts/tansu.sh default-topics DIR   create the pipeline's default topics
 #   scripts/tansu.sh stop DIR         stop it (SIGTERM, then SIGKILL after a grace period)
 #
 # Environment: TANSU_BIN (default: tansu on PATH or ~/.cargo/bin/tansu).
@@ -92,6 +93,30 @@ cmd_start() {
   echo "127.0.0.1:$port"
 }
 
+cmd_topics() {
+  local dir=${1:?usage: tansu.sh topics DIR NAME[:PARTITIONS]...}
+  shift
+  local bootstrap; bootstrap=$(cat "$dir/bootstrap")
+  local spec name partitions
+  for spec in "$@"; do
+    name=${spec%%:*}
+    partitions=3
+    [ "$spec" != "$name" ] && partitions=${spec#*:}
+    if ! "$(tansu_bin)" topic create "$name" --broker "tcp://$bootstrap" --partitions "$partitions" \
+        >>"$dir/tansu.log" 2>&1; then
+      # Already there is fine; anything else shows in the list below.
+      echo "note: could not create $name (it may exist already); see $dir/tansu.log" >&2
+    fi
+  done
+}
+
+# The pipeline's default topics: raw with $RAW_PARTITIONS partitions, outputs with 3.
+cmd_default_topics() {
+  local dir=${1:?usage: tansu.sh default-topics DIR}
+  cmd_topics "$dir" "whatsapp.raw:${RAW_PARTITIONS:-3}" whatsapp.mo whatsapp.postback \
+    whatsapp.delivery whatsapp.account-events whatsapp.dead-letter
+}
+
 cmd_stop() {
   local dir=${1:?usage: tansu.sh stop DIR}
   [ -f "$dir/pid" ] || return 0
@@ -108,6 +133,8 @@ cmd_stop() {
 case "${1:-}" in
   install) cmd_install ;;
   start) shift; cmd_start "$@" ;;
+  topics) shift; cmd_topics "$@" ;;
+  default-topics) shift; cmd_default_topics "$@" ;;
   stop) shift; cmd_stop "$@" ;;
-  *) echo "usage: $0 install | start DIR [PORT] | stop DIR" >&2; exit 2 ;;
+  *) echo "usage: $0 install | start DIR [PORT] | topics DIR NAME[:PARTITIONS]... | default-topics DIR | stop DIR" >&2; exit 2 ;;
 esac

@@ -13,17 +13,27 @@ use wa_schemas::Topic;
 #[command(name = "wa-pipeline", version, about)]
 pub struct Cli {
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
+    /// Options of `run`, the default subcommand.
+    #[command(flatten)]
+    pub run: Box<crate::run_cmd::RunArgs>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Ingest and normalize in one process (the default). With no brokers configured it
+    /// starts an embedded broker; with no app secret it generates one for the run.
+    Run(Box<crate::run_cmd::RunArgs>),
     /// Map webhook bodies offline: one JSON line per output record on stdout.
     NormalizeFile(Box<NormalizeFileArgs>),
     /// Write the JSON Schemas of the output topics.
     Schemas(SchemasArgs),
     /// Receive Meta's webhooks: verify them and store each body on the raw topic.
     Ingest(Box<IngestCommand>),
+    /// Map raw records to events: a consumer group on the raw topic.
+    Normalize(Box<NormalizeCommand>),
+    /// Print the X-Hub-Signature-256 header value of a body.
+    Sign(SignArgs),
 }
 
 #[derive(Debug, Args)]
@@ -31,7 +41,34 @@ pub struct IngestCommand {
     #[command(flatten)]
     pub ingest: crate::ingest_cmd::IngestArgs,
     #[command(flatten)]
+    pub raw: RawTopicArgs,
+    #[command(flatten)]
+    pub limits: LimitsArgs,
+    #[command(flatten)]
     pub kafka: crate::kafka::KafkaArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct NormalizeCommand {
+    #[command(flatten)]
+    pub normalize: crate::normalize_cmd::NormalizeArgs,
+    #[command(flatten)]
+    pub mapping: MappingArgs,
+    #[command(flatten)]
+    pub raw: RawTopicArgs,
+    #[command(flatten)]
+    pub limits: LimitsArgs,
+    #[command(flatten)]
+    pub kafka: crate::kafka::KafkaArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SignArgs {
+    /// The app secret (the first one when the variable holds a comma-separated list).
+    #[arg(long, env = "WHATSAPP_APP_SECRET", hide_env_values = true)]
+    pub secret: String,
+    /// The body file; `-` reads stdin.
+    pub file: PathBuf,
 }
 
 /// Options of the mapping shared by every subcommand that normalizes.
@@ -60,9 +97,6 @@ pub struct MappingArgs {
         default_value = "whatsapp.dead-letter"
     )]
     pub topic_dead_letter: String,
-    /// The raw topic (named in dead letters and lineage headers).
-    #[arg(long, env = "TOPIC_RAW", default_value = "whatsapp.raw")]
-    pub topic_raw: String,
     /// `appId` per business number: comma-separated `phone_number_id=app_id` pairs. Numbers
     /// not listed use their `phone_number_id`.
     #[arg(long, env = "APP_IDS", default_value = "", value_parser = parse_app_ids)]
@@ -114,6 +148,26 @@ impl MappingArgs {
     }
 }
 
+/// The raw topic.
+#[derive(Debug, Clone, Args)]
+pub struct RawTopicArgs {
+    /// The raw topic: ingest writes it, normalize reads it, dead letters and lineage name it.
+    #[arg(long, env = "TOPIC_RAW", default_value = "whatsapp.raw")]
+    pub topic_raw: String,
+}
+
+/// Limits shared by ingest and normalize.
+#[derive(Debug, Clone, Args)]
+pub struct LimitsArgs {
+    /// Largest accepted body in bytes (Meta's batches reach about 3 MB); larger is 413.
+    /// Kafka clients are sized from it.
+    #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 4 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+    /// Time work in flight gets to finish on SIGTERM/SIGINT.
+    #[arg(long, env = "SHUTDOWN_TIMEOUT", default_value = "30s", value_parser = crate::duration::parse)]
+    pub shutdown_timeout: std::time::Duration,
+}
+
 #[derive(Debug, Args)]
 pub struct NormalizeFileArgs {
     /// Webhook body files; `-` reads one body from stdin.
@@ -121,6 +175,8 @@ pub struct NormalizeFileArgs {
     pub paths: Vec<PathBuf>,
     #[command(flatten)]
     pub mapping: MappingArgs,
+    #[command(flatten)]
+    pub raw: RawTopicArgs,
 }
 
 #[derive(Debug, Args)]
@@ -132,10 +188,34 @@ pub struct SchemasArgs {
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    match cli.command {
+    let command = cli.command.unwrap_or(Command::Run(cli.run));
+    match command {
+        Command::Run(args) => {
+            runtime()?.block_on(crate::run_cmd::run(*args))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Normalize(args) => {
+            runtime()?.block_on(crate::run_cmd::normalize(*args))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Sign(args) => {
+            let secret = args.secret.split(',').next().unwrap_or("").trim();
+            anyhow::ensure!(!secret.is_empty(), "the secret is empty");
+            let body = if args.file.as_os_str() == "-" {
+                let mut body = Vec::new();
+                std::io::Read::read_to_end(&mut std::io::stdin(), &mut body)
+                    .context("cannot read the body from stdin")?;
+                body
+            } else {
+                std::fs::read(&args.file)
+                    .with_context(|| format!("cannot read {}", args.file.display()))?
+            };
+            println!("{}", wa_ingest::signature::sign(secret.as_bytes(), &body));
+            Ok(ExitCode::SUCCESS)
+        }
         Command::NormalizeFile(args) => crate::normalize_file::run(&args),
         Command::Ingest(args) => {
-            runtime()?.block_on(crate::ingest_cmd::run(&args.ingest, &args.kafka))?;
+            runtime()?.block_on(crate::ingest_cmd::run(*args))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Schemas(args) => {

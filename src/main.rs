@@ -4,7 +4,10 @@ mod cli;
 mod duration;
 mod ingest_cmd;
 mod kafka;
+mod normalize_cmd;
 mod normalize_file;
+mod run_cmd;
+mod shutdown;
 
 use clap::Parser;
 

@@ -21,7 +21,7 @@ struct Line<'a> {
 /// dead letters are normal output.
 pub fn run(args: &NormalizeFileArgs) -> anyhow::Result<ExitCode> {
     let config = args.mapping.config();
-    let raw_topic = args.mapping.topic_raw.clone();
+    let raw_topic = args.raw.topic_raw.clone();
     let normalizer = Normalizer::new(config);
     let meta = RawMeta {
         topic: &raw_topic,
@@ -50,17 +50,23 @@ pub fn run(args: &NormalizeFileArgs) -> anyhow::Result<ExitCode> {
 /// Writes the records of a batch as JSON lines.
 pub fn write_batch(out: &mut impl Write, normalizer: &Normalizer, batch: &Batch) -> io::Result<()> {
     for record in batch.iter() {
-        let value = std::str::from_utf8(record.value)
-            .ok()
-            .and_then(|text| serde_json::from_str::<&RawValue>(text).ok())
-            .ok_or_else(|| io::Error::other("a record value is not JSON"))?;
-        let line = Line {
-            topic: normalizer.config().topics.name(record.topic()),
-            key: record.key,
-            value,
-        };
-        serde_json::to_writer(&mut *out, &line)?;
-        out.write_all(b"\n")?;
+        let topic = normalizer.config().topics.name(record.topic());
+        write_line(out, topic, record.key, record.value)?;
     }
     Ok(())
+}
+
+/// Writes one record as a JSON line: `{"topic": ..., "key": ..., "value": ...}`.
+pub fn write_line(
+    out: &mut impl Write,
+    topic: &str,
+    key: Option<&str>,
+    value: &[u8],
+) -> io::Result<()> {
+    let value = std::str::from_utf8(value)
+        .ok()
+        .and_then(|text| serde_json::from_str::<&RawValue>(text).ok())
+        .ok_or_else(|| io::Error::other("a record value is not JSON"))?;
+    serde_json::to_writer(&mut *out, &Line { topic, key, value })?;
+    out.write_all(b"\n")
 }

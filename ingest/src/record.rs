@@ -2,6 +2,7 @@
 
 use bytes::Bytes;
 use wa_schemas::time::iso_from_epoch_millis;
+use wa_schemas::trace::{hex, TraceParent};
 
 /// Header names on the raw topic.
 pub mod header {
@@ -44,15 +45,14 @@ pub struct RequestContext {
 impl RequestContext {
     /// A new context; continues the caller's trace when `incoming_traceparent` is valid.
     pub fn new(incoming_traceparent: Option<&[u8]>) -> Self {
-        let mut random = [0u8; 32];
+        let mut random = [0u8; 40];
         // An OS without randomness is not a state this process can serve in.
         getrandom::fill(&mut random).expect("the OS provides randomness");
         let request_id = uuid_v4(&random[..16]);
-        let trace_id = incoming_traceparent
-            .and_then(parse_trace_id)
-            .unwrap_or_else(|| hex(&random[..16]));
-        let span_id = hex(&random[16..24]);
-        let traceparent = format!("00-{trace_id}-{span_id}-01");
+        let trace = incoming_traceparent
+            .and_then(TraceParent::parse)
+            .unwrap_or_else(|| TraceParent::root(random[16..32].try_into().expect("16 bytes")));
+        let traceparent = trace.child(random[32..40].try_into().expect("8 bytes"));
         let millis = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
@@ -66,36 +66,6 @@ impl RequestContext {
             traceparent,
         }
     }
-}
-
-/// The trace id of a valid W3C `traceparent` (`00-<32 hex>-<16 hex>-<2 hex>`).
-fn parse_trace_id(value: &[u8]) -> Option<String> {
-    let text = std::str::from_utf8(value).ok()?.trim();
-    let mut parts = text.split('-');
-    let (version, trace, span, flags) =
-        (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
-    let lower_hex = |s: &str, n: usize| {
-        s.len() == n
-            && s.bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-    };
-    let valid = lower_hex(version, 2)
-        && version != "ff"
-        && lower_hex(trace, 32)
-        && trace.bytes().any(|b| b != b'0')
-        && lower_hex(span, 16)
-        && lower_hex(flags, 2);
-    valid.then(|| trace.to_owned())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 15)]));
-    }
-    out
 }
 
 fn uuid_v4(random: &[u8]) -> String {

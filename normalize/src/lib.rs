@@ -59,3 +59,6 @@ impl Normalizer {
             .collect()
     }
 }
+
+#[cfg(feature = "kafka")]
+pub mod service;

@@ -19,6 +19,7 @@ pub mod mo;
 pub mod postback;
 pub mod time;
 pub mod topic;
+pub mod trace;
 
 pub use account_event::AccountEvent;
 pub use dead_letter::{DeadLetter, DeadLetterReason, FragmentEncoding, ReasonKind};
