@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The whole test suite, as CI runs it (.ci/run calls exactly this).
-# Formatting, lints, and every test of the workspace.
+# The whole test suite, as CI runs it (.ci/run calls exactly this): formatting, lints,
+# unit, golden, property and schema tests, and the end-to-end tests over a real broker.
+# It installs what it needs (Tansu 0.6.0 and its build dependencies, once); every
+# end-to-end test starts its own Tansu through scripts/tansu.sh and stops it after.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -8,5 +10,10 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
+echo "== the local broker (Tansu $(grep -m1 TANSU_VERSION= scripts/tansu.sh | cut -d= -f2))"
+bash scripts/tansu.sh install
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 echo "== cargo test"
-cargo test --workspace
+# The end-to-end tests run pipelines of several processes: one test at a time there.
+cargo test --workspace --exclude wa-pipeline
+cargo test -p wa-pipeline -- --test-threads=1

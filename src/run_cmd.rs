@@ -45,8 +45,8 @@ const SAMPLE_PATH: &str = "fixtures/bodies/text.json";
 /// Runs ingest and normalize until SIGTERM/SIGINT.
 pub async fn run(mut args: RunArgs) -> anyhow::Result<()> {
     let shutdown = crate::shutdown::on_signal();
-    // The embedded broker lives as long as this function.
-    let embedded;
+    // The embedded broker lives as long as this process.
+    let mut embedded = None;
     let brokers = match args
         .kafka
         .kafka_brokers
@@ -68,8 +68,8 @@ pub async fn run(mut args: RunArgs) -> anyhow::Result<()> {
             brokers
         }
         None => {
-            embedded = embedded_broker(&args.mapping, &args.raw)?;
-            let brokers = embedded.bootstrap_servers();
+            let cluster = embedded.insert(embedded_broker(&args.mapping, &args.raw)?);
+            let brokers = cluster.bootstrap_servers();
             eprintln!(
                 "\nNo KAFKA_BROKERS configured: started an embedded broker (librdkafka's mock \
                  cluster) at {brokers}\nAny Kafka client can read its topics there. It keeps \
@@ -135,6 +135,9 @@ pub async fn run(mut args: RunArgs) -> anyhow::Result<()> {
         let _ = printer.await;
     }
     normalized.context("normalize stopped with an error")?;
+    // The mock cluster keeps nothing: the process exit takes it, without waiting for
+    // outside clients that are still attached to disconnect.
+    std::mem::forget(embedded);
     Ok(())
 }
 

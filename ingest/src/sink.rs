@@ -2,8 +2,10 @@
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use arc_swap::ArcSwap;
 
 use rdkafka::config::ClientConfig;
 use rdkafka::error::KafkaError;
@@ -86,12 +88,20 @@ impl KafkaSettings {
 }
 
 /// The Kafka sink: one producer shared by every request.
+///
+/// After a delivery fails (an outage), the producer is replaced by a new one, at most once
+/// per [`REPLACE_INTERVAL`]. A timed-out idempotent producer otherwise bumps its epoch when
+/// the broker returns, which Tansu 0.6.0 cannot handle (it panics and refuses every request
+/// until restarted); a new producer registers afresh. On Kafka it costs one reconnect.
 pub struct KafkaSink {
-    producer: FutureProducer,
-    topic: String,
-    produce_timeout: Duration,
+    settings: KafkaSettings,
+    producer: Arc<ArcSwap<FutureProducer>>,
+    replaced_at: Mutex<Instant>,
     ready: Arc<AtomicBool>,
 }
+
+/// Shortest time between two producer replacements.
+pub const REPLACE_INTERVAL: Duration = Duration::from_secs(1);
 
 impl KafkaSink {
     /// Creates the producer (no network I/O yet) and a task that keeps `ready` current.
@@ -100,26 +110,53 @@ impl KafkaSink {
     /// When librdkafka refuses the configuration.
     pub fn new(settings: &KafkaSettings) -> Result<Self, KafkaError> {
         let producer: FutureProducer = settings.producer_config().create()?;
+        let producer = Arc::new(ArcSwap::from_pointee(producer));
         let ready = Arc::new(AtomicBool::new(false));
-        spawn_readiness_probe(producer.clone(), settings.topic.clone(), ready.clone());
+        spawn_readiness_probe(
+            Arc::downgrade(&producer),
+            settings.topic.clone(),
+            ready.clone(),
+        );
         Ok(KafkaSink {
+            settings: settings.clone(),
             producer,
-            topic: settings.topic.clone(),
-            produce_timeout: settings.produce_timeout,
+            replaced_at: Mutex::new(Instant::now()),
             ready,
         })
+    }
+
+    /// Replaces `failed` by a new producer, unless it was replaced already or recently.
+    fn replace(&self, failed: &Arc<FutureProducer>) {
+        let mut replaced_at = self.replaced_at.lock().unwrap_or_else(|e| e.into_inner());
+        if !Arc::ptr_eq(&self.producer.load(), failed) || replaced_at.elapsed() < REPLACE_INTERVAL {
+            return;
+        }
+        match self.settings.producer_config().create::<FutureProducer>() {
+            Ok(producer) => {
+                self.producer.store(Arc::new(producer));
+                *replaced_at = Instant::now();
+                tracing::warn!("delivery failed: replaced the Kafka producer");
+            }
+            Err(e) => tracing::error!(error = %e, "cannot create a new Kafka producer"),
+        }
     }
 }
 
 /// Asks the brokers for the raw topic's metadata every second, off the runtime's workers
-/// (the call blocks), until the producer is dropped.
-fn spawn_readiness_probe(producer: FutureProducer, topic: String, ready: Arc<AtomicBool>) {
-    let weak = Arc::downgrade(&ready);
-    drop(ready);
+/// (the call blocks), until the sink is dropped.
+fn spawn_readiness_probe(
+    producer: std::sync::Weak<ArcSwap<FutureProducer>>,
+    topic: String,
+    ready: Arc<AtomicBool>,
+) {
     tokio::spawn(async move {
         loop {
-            let Some(flag) = weak.upgrade() else { return };
-            let probe = producer.clone();
+            let Some(current) = producer.upgrade() else {
+                return;
+            };
+            let probe = current.load_full();
+            drop(current);
+            let flag = ready.clone();
             let probe_topic = topic.clone();
             let ok = tokio::task::spawn_blocking(move || {
                 probe
@@ -156,7 +193,8 @@ impl RawSink for KafkaSink {
                 value: Some(value),
             });
         }
-        let mut kafka_record = FutureRecord::to(&self.topic)
+        let producer = self.producer.load_full();
+        let mut kafka_record = FutureRecord::to(&self.settings.topic)
             .payload(&record.body[..])
             .headers(headers);
         if let Some(key) = &record.key {
@@ -164,15 +202,16 @@ impl RawSink for KafkaSink {
         }
         // message.timeout.ms bounds the delivery; the outer timeout is a second guard so a
         // request can never hang past the bound.
-        let bound = self.produce_timeout + Duration::from_millis(500);
-        let send = self
-            .producer
-            .send(kafka_record, Timeout::After(self.produce_timeout));
-        match tokio::time::timeout(bound, send).await {
-            Ok(Ok(_delivery)) => Ok(()),
+        let timeout = self.settings.produce_timeout;
+        let bound = timeout + Duration::from_millis(500);
+        let send = producer.send(kafka_record, Timeout::After(timeout));
+        let result = match tokio::time::timeout(bound, send).await {
+            Ok(Ok(_delivery)) => return Ok(()),
             Ok(Err((e, _))) => Err(PersistError::Kafka(e)),
             Err(_) => Err(PersistError::Timeout(bound)),
-        }
+        };
+        self.replace(&producer);
+        result
     }
 
     fn ready(&self) -> bool {
@@ -180,7 +219,7 @@ impl RawSink for KafkaSink {
     }
 
     fn flush(&self, timeout: Duration) {
-        if let Err(e) = self.producer.flush(timeout) {
+        if let Err(e) = self.producer.load().flush(timeout) {
             tracing::warn!(error = %e, "producer flush incomplete at shutdown");
         }
     }

@@ -152,6 +152,38 @@ pub enum ServiceError {
     },
 }
 
+/// Logs the partitions this instance gains and loses: the first thing to look at when
+/// instances scale out or die.
+pub struct RebalanceLog;
+
+impl rdkafka::ClientContext for RebalanceLog {}
+
+impl rdkafka::consumer::ConsumerContext for RebalanceLog {
+    fn post_rebalance(
+        &self,
+        _: &rdkafka::consumer::BaseConsumer<Self>,
+        rebalance: &rdkafka::consumer::Rebalance<'_>,
+    ) {
+        use rdkafka::consumer::Rebalance;
+        let list = |tpl: &rdkafka::TopicPartitionList| {
+            tpl.elements()
+                .iter()
+                .map(|e| format!("{}/{}", e.topic(), e.partition()))
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        match rebalance {
+            Rebalance::Assign(tpl) => {
+                tracing::info!(partitions = %list(tpl), "partitions assigned")
+            }
+            Rebalance::Revoke(tpl) => tracing::info!(partitions = %list(tpl), "partitions revoked"),
+            Rebalance::Error(e) => tracing::warn!(error = %e, "rebalance error"),
+        }
+    }
+}
+
+type GroupConsumer = StreamConsumer<RebalanceLog>;
+
 /// One output record, as `--print` shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Produced {
@@ -182,10 +214,10 @@ pub async fn run(
     shutdown: impl Future<Output = ()>,
     observer: Option<mpsc::UnboundedSender<Produced>>,
 ) -> Result<(), ServiceError> {
-    let consumer: Arc<StreamConsumer> = Arc::new(
+    let consumer: Arc<GroupConsumer> = Arc::new(
         config
             .consumer_config()
-            .create()
+            .create_with_context(RebalanceLog)
             .map_err(ServiceError::Setup)?,
     );
     consumer
@@ -215,7 +247,7 @@ pub async fn run(
     ));
     let mut window = DedupWindow::new(config.dedup_window);
     let mut batch = Batch::new();
-    let mut backoff = Duration::from_millis(100);
+    let mut last_error_log = std::time::Instant::now() - Duration::from_secs(60);
     tokio::pin!(shutdown);
     let loop_result = loop {
         let message = tokio::select! {
@@ -224,14 +256,17 @@ pub async fn run(
             message = consumer.recv() => message,
         };
         let message = match message {
-            Ok(message) => {
-                backoff = Duration::from_millis(100);
-                message
-            }
+            Ok(message) => message,
             Err(e) => {
-                tracing::warn!(error = %e, ?backoff, "consume failed; retrying");
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(5));
+                // Transport errors are reports: librdkafka reconnects by itself. They queue
+                // up during an outage, so they are drained quickly (a long sleep per error
+                // would leave the consumer far behind once the brokers are back), logged at
+                // most once per second, and only a short pause guards against a hot loop.
+                if last_error_log.elapsed() >= Duration::from_secs(1) {
+                    tracing::warn!(error = %e, "consumer error; librdkafka retries");
+                    last_error_log = std::time::Instant::now();
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
                 continue;
             }
         };
@@ -421,7 +456,7 @@ async fn produce_mapped(
 /// acknowledged.
 async fn acknowledge(
     mut pending: mpsc::Receiver<Pending>,
-    consumer: Arc<StreamConsumer>,
+    consumer: Arc<GroupConsumer>,
     topic: String,
     observer: Option<mpsc::UnboundedSender<Produced>>,
 ) -> Result<(), ServiceError> {

@@ -1,4 +1,4 @@
-//! `wa-pipeline normalize-file`: the offline mapping as users run it.
+//! The offline subcommands as users run them: `normalize-file`, `sign`, `schemas`.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -114,4 +114,29 @@ fn schemas_command_writes_the_committed_files() {
         assert_eq!(written, std::fs::read(&path).unwrap(), "{}", path.display());
     }
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn sign_prints_the_header_value_of_the_reference_vectors() {
+    let out = bin()
+        .args(["sign", "--secret", "test_app_secret"])
+        .arg(fixture("unicode-escaped.json"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "sha256=7c81dcfff07221039d928fbfc1e14ae8e2d5c5cacfdb8c709b69e17ea40ef752\n"
+    );
+    // The secret may come from the environment, first of a rotation list.
+    let out = bin()
+        .args(["sign"])
+        .arg(fixture("text.json"))
+        .env("WHATSAPP_APP_SECRET", "test_app_secret,older_secret")
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "sha256=b183c5df8c3c714d020c7d06b49106fbce3fd01508179399e9e4a21f3bd71cb6\n"
+    );
 }

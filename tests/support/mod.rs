@@ -1,0 +1,405 @@
+//! End-to-end harness: a real Tansu broker started by the project's script, the built
+//! binary as real processes, an HTTP client and a Kafka reader.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::{Headers, Message};
+use rdkafka::{Offset, TopicPartitionList};
+
+pub const SECRET: &str = "e2e_app_secret";
+pub const OUTPUT_TOPICS: [&str; 5] = [
+    "whatsapp.mo",
+    "whatsapp.postback",
+    "whatsapp.delivery",
+    "whatsapp.account-events",
+    "whatsapp.dead-letter",
+];
+
+/// The tests share two cores: one pipeline at a time.
+pub fn serial() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn script(args: &[&str]) -> String {
+    let out = Command::new("bash")
+        .arg(root().join("scripts/tansu.sh"))
+        .args(args)
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("cannot run scripts/tansu.sh");
+    assert!(out.status.success(), "scripts/tansu.sh {args:?} failed");
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+/// A Tansu broker with sqlite storage in a directory of its own.
+pub struct Broker {
+    pub dir: PathBuf,
+    pub bootstrap: String,
+}
+
+impl Broker {
+    /// Starts a broker and creates the pipeline's topics (`raw_partitions` for the raw one).
+    pub fn start(name: &str, raw_partitions: u32) -> Broker {
+        let dir = std::env::temp_dir().join(format!("wa-e2e-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let dir_text = dir.to_str().unwrap();
+        let bootstrap = script(&["start", dir_text]);
+        let out = Command::new("bash")
+            .arg(root().join("scripts/tansu.sh"))
+            .args(["default-topics", dir_text])
+            .env("RAW_PARTITIONS", raw_partitions.to_string())
+            .status()
+            .unwrap();
+        assert!(out.success());
+        Broker { dir, bootstrap }
+    }
+
+    pub fn stop(&self) {
+        script(&["stop", self.dir.to_str().unwrap()]);
+    }
+
+    /// Kills the broker at once (no clean shutdown).
+    pub fn kill(&self) {
+        if let Ok(pid) = std::fs::read_to_string(self.dir.join("pid")) {
+            let _ = Command::new("kill").args(["-KILL", pid.trim()]).status();
+            std::thread::sleep(Duration::from_millis(200));
+            let _ = std::fs::remove_file(self.dir.join("pid"));
+        }
+    }
+
+    /// Starts it again on the same port and data.
+    pub fn restart(&self) {
+        let port = self.bootstrap.rsplit(':').next().unwrap();
+        script(&["start", self.dir.to_str().unwrap(), port]);
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("tansu.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        self.stop();
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A process of the built binary; killed when dropped.
+pub struct Proc {
+    pub child: Child,
+    pub name: String,
+    log: PathBuf,
+}
+
+impl Proc {
+    pub fn spawn(name: &str, args: &[&str], env: &[(&str, &str)]) -> Proc {
+        let log = std::env::temp_dir().join(format!("wa-e2e-{name}-{}.log", std::process::id()));
+        let file = std::fs::File::create(&log).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_wa-pipeline"))
+            .args(args)
+            .envs(env.iter().copied())
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(file)
+            .spawn()
+            .unwrap();
+        Proc {
+            child,
+            name: name.into(),
+            log,
+        }
+    }
+
+    pub fn signal(&self, signal: &str) {
+        let _ = Command::new("kill")
+            .args([&format!("-{signal}"), &self.child.id().to_string()])
+            .status();
+    }
+
+    /// SIGTERM, then waits for the exit; returns whether it exited 0.
+    pub fn terminate(&mut self) -> bool {
+        self.signal("TERM");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status.success();
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("{} did not exit after SIGTERM\n{}", self.name, self.log());
+    }
+
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// `wa-pipeline ingest` on a free port; returns it with its base URL once it listens.
+pub fn start_ingest(broker: &Broker, extra_env: &[(&str, &str)]) -> (Proc, String) {
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut env = vec![
+        ("KAFKA_BROKERS", broker.bootstrap.as_str()),
+        ("WHATSAPP_APP_SECRET", SECRET),
+        ("WHATSAPP_VERIFY_TOKEN", "e2e-token"),
+        ("LISTEN_ADDR", listen.as_str()),
+    ];
+    env.extend_from_slice(extra_env);
+    let proc = Proc::spawn("ingest", &["ingest"], &env);
+    let url = format!("http://{listen}");
+    wait_until(Duration::from_secs(30), || {
+        matches!(get(&format!("{url}/readyz")), Ok(200)).into_option()
+    })
+    .unwrap_or_else(|| panic!("ingest not ready\n{}", proc.log()));
+    (proc, url)
+}
+
+/// `wa-pipeline normalize` in group `group`.
+pub fn start_normalize(broker: &Broker, name: &str, group: &str) -> Proc {
+    Proc::spawn(
+        name,
+        &["normalize"],
+        &[
+            ("KAFKA_BROKERS", broker.bootstrap.as_str()),
+            ("GROUP_ID", group),
+            ("SESSION_TIMEOUT", "6s"),
+            ("COMMIT_INTERVAL", "200ms"),
+        ],
+    )
+}
+
+pub fn wait_until<T>(timeout: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T>
+where
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = f() {
+            return Some(v);
+        }
+        if Instant::now() > deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+// Bool convenience for wait_until.
+pub trait IntoOption {
+    fn into_option(self) -> Option<()>;
+}
+impl IntoOption for bool {
+    fn into_option(self) -> Option<()> {
+        self.then_some(())
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(60)))
+        .build()
+        .into()
+}
+
+pub fn get(url: &str) -> Result<u16, String> {
+    agent()
+        .get(url)
+        .call()
+        .map(|r| r.status().as_u16())
+        .map_err(|e| e.to_string())
+}
+
+pub struct Reply {
+    pub status: u16,
+    pub retry_after: Option<String>,
+    pub body: String,
+}
+
+/// POSTs `body` to `/webhook` with the given signature header (none when `None`).
+pub fn post(url: &str, body: &[u8], signature: Option<&str>) -> Reply {
+    let mut request = agent()
+        .post(&format!("{url}/webhook"))
+        .header("Content-Type", "application/json");
+    if let Some(signature) = signature {
+        request = request.header("X-Hub-Signature-256", signature);
+    }
+    let mut response = request.send(body).expect("the request reached ingest");
+    let status = response.status().as_u16();
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let body = response.body_mut().read_to_string().unwrap_or_default();
+    Reply {
+        status,
+        retry_after,
+        body,
+    }
+}
+
+pub fn post_signed(url: &str, body: &[u8]) -> Reply {
+    let signature = wa_ingest::signature::sign(SECRET.as_bytes(), body);
+    post(url, body, Some(&signature))
+}
+
+/// A record read back from a topic.
+#[derive(Debug, Clone)]
+pub struct Read {
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+    pub key: Option<String>,
+    pub headers: HashMap<String, String>,
+    pub value: Vec<u8>,
+}
+
+impl Read {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.value).unwrap()
+    }
+    /// (raw partition, raw offset) of an output record.
+    pub fn lineage(&self) -> (i32, i64) {
+        (
+            self.headers["raw-partition"].parse().unwrap(),
+            self.headers["raw-offset"].parse().unwrap(),
+        )
+    }
+}
+
+/// Reads every record of `topics` from the beginning until `done` says so or nothing new
+/// arrives for `idle` (after at least `min_wait`).
+pub fn read_topics(
+    bootstrap: &str,
+    topics: &[&str],
+    idle: Duration,
+    timeout: Duration,
+    mut done: impl FnMut(&[Read]) -> bool,
+) -> Vec<Read> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", "e2e-reader")
+        .set("enable.auto.commit", "false")
+        .set("max.partition.fetch.bytes", "20000000")
+        .set("fetch.max.bytes", "60000000")
+        .set("receive.message.max.bytes", "70000000")
+        .create()
+        .unwrap();
+    let metadata = consumer
+        .fetch_metadata(None, Duration::from_secs(10))
+        .unwrap();
+    let mut tpl = TopicPartitionList::new();
+    for topic in metadata.topics() {
+        if topics.contains(&topic.name()) {
+            for p in topic.partitions() {
+                tpl.add_partition_offset(topic.name(), p.id(), Offset::Beginning)
+                    .unwrap();
+            }
+        }
+    }
+    consumer.assign(&tpl).unwrap();
+    let mut out = Vec::new();
+    let started = Instant::now();
+    let mut last = Instant::now();
+    while started.elapsed() < timeout {
+        match consumer.poll(Duration::from_millis(100)) {
+            Some(Ok(m)) => {
+                let headers = m
+                    .headers()
+                    .map(|h| {
+                        h.iter()
+                            .map(|h| {
+                                (
+                                    h.key.to_owned(),
+                                    String::from_utf8_lossy(h.value.unwrap_or_default())
+                                        .into_owned(),
+                                )
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                out.push(Read {
+                    topic: m.topic().to_owned(),
+                    partition: m.partition(),
+                    offset: m.offset(),
+                    key: m.key().map(|k| String::from_utf8_lossy(k).into_owned()),
+                    headers,
+                    value: m.payload().unwrap_or_default().to_vec(),
+                });
+                last = Instant::now();
+                if done(&out) {
+                    break;
+                }
+            }
+            Some(Err(e)) => eprintln!("reader: {e}"),
+            None => {
+                if done(&out) || last.elapsed() > idle {
+                    break;
+                }
+            }
+        }
+    }
+    out
+}
+
+pub fn fixture_bodies() -> Vec<(String, Vec<u8>)> {
+    let dir = root().join("fixtures/bodies");
+    let mut bodies: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let path = e.unwrap().path();
+            (
+                path.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read(&path).unwrap(),
+            )
+        })
+        .collect();
+    bodies.sort();
+    bodies
+}
+
+pub fn expected_for(name: &str) -> Vec<serde_json::Value> {
+    let stem = name.rsplit_once('.').map_or(name, |(s, _)| s);
+    let path = root()
+        .join("fixtures/expected")
+        .join(format!("{stem}.json"));
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+pub fn path_exists(p: &Path) -> bool {
+    p.exists()
+}
