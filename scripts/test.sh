@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it (.ci/run calls exactly this): formatting, lints,
-# unit, golden, property and schema tests, and the end-to-end tests over a real broker.
-# It installs what it needs (Tansu 0.6.0 and its build dependencies, once); every
+# unit, golden, property and schema tests, the end-to-end tests over a real broker, and
+# the code-generator proof of the JSON Schemas.
+# It installs what it needs (Tansu 0.6.0 and its build dependencies, the pinned code
+# generators under .tools/, once); every
 # end-to-end test starts its own Tansu through scripts/tansu.sh and stops it after.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,3 +19,5 @@ echo "== cargo test"
 # The end-to-end tests run pipelines of several processes: one test at a time there.
 cargo test --workspace --exclude wa-pipeline
 cargo test -p wa-pipeline -- --test-threads=1
+echo "== generated clients (quicktype, datamodel-code-generator) parse every fixture's output"
+bash codegen/run.sh

@@ -6,7 +6,6 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 use wa_normalize::{Config, TopicNames};
-use wa_schemas::Topic;
 
 /// WhatsApp Business Platform webhooks → Kafka → documented, schema-described events.
 #[derive(Debug, Parser)]
@@ -184,6 +183,9 @@ pub struct SchemasArgs {
     /// Directory to write `<topic>.schema.json` files into (created when missing).
     #[arg(long, default_value = "schemas/json")]
     pub out: PathBuf,
+    /// Also write the generated event documentation (`schemas/README.md`) here.
+    #[arg(long)]
+    pub docs: Option<PathBuf>,
 }
 
 /// Runs a parsed command line.
@@ -224,7 +226,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             for path in written {
                 tracing::info!(path = %path.display(), "wrote schema");
             }
-            debug_assert_eq!(Topic::ALL.len(), 5);
+            if let Some(docs) = &args.docs {
+                std::fs::write(docs, wa_schemas::docs::readme())
+                    .with_context(|| format!("cannot write {}", docs.display()))?;
+                tracing::info!(path = %docs.display(), "wrote documentation");
+            }
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -18,25 +18,32 @@ use crate::json_string::{any_object, timestamp_or_null};
 pub struct AccountEvent<'a> {
     /// Meta's subscription field (`changes[].field`), e.g. `message_template_status_update`.
     #[serde(borrow)]
+    #[schemars(extend("x-meta-source" = "`changes[].field`"))]
     pub field: Cow<'a, str>,
     /// The WhatsApp Business Account id (`entry[].id`).
     #[serde(borrow)]
+    #[schemars(extend("x-meta-source" = "`entry[].id`"))]
     pub waba_id: Cow<'a, str>,
     /// When Meta says the change happened (`entry[].time`), ISO-8601 UTC with milliseconds;
     /// `null` when the entry has no `time`.
     #[serde(borrow)]
     #[schemars(schema_with = "timestamp_or_null")]
+    #[schemars(extend("x-meta-source" = "`entry[].time`"))]
+    #[schemars(required)]
     pub time: Option<Cow<'a, str>>,
     /// The business number's id (`value.metadata.phone_number_id`); `""` when the change
     /// has none (most management fields).
     #[serde(borrow)]
+    #[schemars(extend("x-meta-source" = "`value.metadata.phone_number_id`"))]
     pub phone_number_id: Cow<'a, str>,
     /// Deterministic id: UUID v5 of `<wabaId>:<field>:<entry time>:<value>`; a retried
     /// webhook yields the same `eventId`.
     #[serde(borrow)]
+    #[schemars(extend("x-meta-source" = "derived from the other fields"))]
     pub event_id: Cow<'a, str>,
     /// Meta's `value` object, unchanged apart from insignificant whitespace.
     #[schemars(schema_with = "any_object")]
+    #[schemars(extend("x-meta-source" = "`changes[].value`"))]
     pub value: Box<RawValue>,
 }
 

@@ -33,9 +33,11 @@ pub enum ReasonKind {
 #[schemars(title = "DeadLetterReason")]
 pub struct DeadLetterReason<'a> {
     /// The class of failure.
+    #[schemars(extend("x-meta-source" = "derived"))]
     pub kind: ReasonKind,
     /// What exactly was wrong, for a person to read (a parser message, Meta's error title).
     #[serde(borrow)]
+    #[schemars(extend("x-meta-source" = "derived"))]
     pub detail: Cow<'a, str>,
 }
 
@@ -59,31 +61,44 @@ pub enum FragmentEncoding {
 pub struct DeadLetter<'a> {
     /// Why it could not be mapped.
     #[serde(borrow)]
+    #[schemars(extend("x-meta-source" = "derived"))]
     pub reason: DeadLetterReason<'a>,
     /// JSON pointer into the raw body to the offending part, e.g.
     /// `/entry/0/changes/1/value/messages/3`; `""` for the whole body.
     #[serde(borrow)]
+    #[schemars(extend("x-meta-source" = "derived"))]
     pub path: Cow<'a, str>,
     /// The offending part: JSON text, or the whole body in base64 when it is not JSON.
     #[serde(borrow)]
+    #[schemars(extend("x-meta-source" = "the offending part of the body"))]
     pub fragment: Cow<'a, str>,
     /// How `fragment` is encoded.
+    #[schemars(extend("x-meta-source" = "derived"))]
     pub fragment_encoding: FragmentEncoding,
     /// The raw topic the body was read from.
     #[serde(borrow)]
+    #[schemars(extend("x-meta-source" = "the raw record's topic"))]
     pub raw_topic: Cow<'a, str>,
     /// The raw record's partition; `null` outside Kafka (`normalize-file`).
+    #[schemars(extend("x-meta-source" = "the raw record's partition"))]
+    #[schemars(required, extend("type" = ["integer", "null"]))]
     pub raw_partition: Option<i32>,
     /// The raw record's offset; `null` outside Kafka (`normalize-file`).
+    #[schemars(extend("x-meta-source" = "the raw record's offset"))]
+    #[schemars(required, extend("type" = ["integer", "null"]))]
     pub raw_offset: Option<i64>,
     /// When ingest received the body (the raw record's `received-at` header, RFC 3339);
     /// `null` when unknown.
     #[serde(borrow)]
+    #[schemars(extend("x-meta-source" = "the raw record's `received-at` header"))]
+    #[schemars(required, extend("type" = ["string", "null"]))]
     pub received_at: Option<Cow<'a, str>>,
     /// The business number's id when the offending part belongs to one; `""` otherwise.
     #[serde(borrow)]
+    #[schemars(extend("x-meta-source" = "`value.metadata.phone_number_id`"))]
     pub phone_number_id: Cow<'a, str>,
     /// Deterministic id: UUID v5 of `<path>:<fragment>`.
     #[serde(borrow)]
+    #[schemars(extend("x-meta-source" = "derived from `path` and `fragment`"))]
     pub event_id: Cow<'a, str>,
 }

@@ -104,9 +104,11 @@ pub enum DeliveryChannel {
 #[schemars(title = "AdditionalInfo")]
 pub struct AdditionalInfo<'a> {
     /// Meta's error code, e.g. `131049`.
+    #[schemars(extend("x-meta-source" = "derived from `statuses[].status`"))]
     pub code: i64,
     /// Meta's error title.
     #[serde(borrow)]
+    #[schemars(extend("x-meta-source" = "`statuses[].errors[].title`"))]
     pub title: Cow<'a, str>,
 }
 
@@ -117,32 +119,41 @@ pub struct DeliveryInfo<'a> {
     /// When the status happened: Meta's `timestamp` as ISO-8601 UTC with milliseconds.
     #[serde(rename = "timeStamp", borrow)]
     #[schemars(schema_with = "timestamp")]
+    #[schemars(extend("x-meta-source" = "`statuses[].timestamp`"))]
     pub time_stamp: Cow<'a, str>,
     /// Human-readable status (see [`DeliveryStatus`] for the table).
     #[serde(rename = "Description", borrow)]
+    #[schemars(extend("x-meta-source" = "derived from `statuses[].status`"))]
     pub description: Cow<'a, str>,
     /// Status code: `7500` sent/delivered, `7502` read/played, `7200` failed or unknown.
     #[serde(borrow)]
     #[schemars(extend("enum" = ["7500", "7502", "7200"]))]
+    #[schemars(extend("x-meta-source" = "derived from `statuses[].status`"))]
     pub code: Cow<'a, str>,
     /// Meta's errors as `[{code, title}]`; present on `Failed` (empty when Meta sent none)
     /// and on any status that carried errors, absent otherwise (seed).
     #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-meta-source" = "`statuses[].errors[]` (`code`, `title`)"))]
     pub additional_info: Option<Vec<AdditionalInfo<'a>>>,
     /// Always `whatsapp`.
     #[serde(rename = "deliveryChannel")]
+    #[schemars(extend("x-meta-source" = "constant"))]
     pub delivery_channel: DeliveryChannel,
     /// Always `""` (seed).
     #[serde(rename = "additionalInfo", borrow)]
+    #[schemars(extend("x-meta-source" = "constant"))]
     pub additional_info_text: Cow<'a, str>,
     /// The recipient: `recipient_id` (WhatsApp id or group id), else `recipient_user_id`.
     #[serde(borrow)]
+    #[schemars(extend("x-meta-source" = "`statuses[].recipient_id`, else `statuses[].recipient_user_id`"))]
     pub destination: Cow<'a, str>,
     /// What `destination` holds.
     #[serde(rename = "destinationType")]
+    #[schemars(extend("x-meta-source" = "derived from `statuses[].recipient_type` and which recipient id is present"))]
     pub destination_type: DestinationType,
     /// The status, mapped from Meta's.
     #[serde(rename = "deliveryStatus")]
+    #[schemars(extend("x-meta-source" = "`statuses[].status`"))]
     pub delivery_status: DeliveryStatus,
 }
 
@@ -153,76 +164,100 @@ pub struct DeliveryInfo<'a> {
 pub struct DeliveryInfoNotification<'a> {
     /// The status itself.
     #[serde(borrow)]
+    #[schemars(extend("x-meta-source" = "`statuses[]`"))]
     pub delivery_info: DeliveryInfo<'a>,
     /// Always `""` (seed: no sub-transaction ids on WhatsApp).
     #[serde(borrow)]
+    #[schemars(extend("x-meta-source" = "constant"))]
     pub subtid: Cow<'a, str>,
     /// The wamid of the business's message (we have no other transaction id).
     #[serde(borrow)]
+    #[schemars(extend("x-meta-source" = "`statuses[].id`"))]
     pub transid: Cow<'a, str>,
     /// Meta's `biz_opaque_callback_data`: the string the business set when sending; `""`.
     #[serde(rename = "callbackData", borrow)]
+    #[schemars(extend("x-meta-source" = "`statuses[].biz_opaque_callback_data`"))]
     pub callback_data: Cow<'a, str>,
     /// Always `""` (seed).
     #[serde(borrow)]
+    #[schemars(extend("x-meta-source" = "constant"))]
     pub correlationid: Cow<'a, str>,
     /// Deterministic id of this receipt: UUID v5 of `<wamid>:<metaStatus>` (plus
     /// `:<recipient_participant_id>` for group members). Meta retries and repeats statuses:
     /// equal `eventId`s are the same receipt.
     #[serde(borrow)]
+    #[schemars(extend("x-meta-source" = "derived from `statuses[].id`, `status`, `recipient_participant_id`"))]
     pub event_id: Cow<'a, str>,
     /// The wamid of the business's message (same as `transid`).
     #[serde(borrow)]
+    #[schemars(extend("x-meta-source" = "`statuses[].id`"))]
     pub message_id: Cow<'a, str>,
     /// Meta's status verbatim (`sent`, `delivered`, `read`, `failed`, `played`, or newer).
     #[serde(borrow)]
+    #[schemars(extend("x-meta-source" = "`statuses[].status`"))]
     pub meta_status: Cow<'a, str>,
     /// The business number's id.
     #[serde(borrow)]
+    #[schemars(extend("x-meta-source" = "`value.metadata.phone_number_id`"))]
     pub phone_number_id: Cow<'a, str>,
     /// The business number as displayed; `""` when absent.
     #[serde(borrow)]
+    #[schemars(extend("x-meta-source" = "`value.metadata.display_phone_number`"))]
     pub display_phone_number: Cow<'a, str>,
     /// The WhatsApp Business Account id.
     #[serde(borrow)]
+    #[schemars(extend("x-meta-source" = "`entry[].id`"))]
     pub waba_id: Cow<'a, str>,
     /// The recipient's WhatsApp id (`recipient_id`); `""` when absent.
     #[serde(borrow)]
+    #[schemars(extend("x-meta-source" = "`statuses[].recipient_id`"))]
     pub waid: Cow<'a, str>,
     /// The recipient's business-scoped user id (`recipient_user_id`); `""` when absent.
     #[serde(borrow)]
+    #[schemars(extend("x-meta-source" = "`statuses[].recipient_user_id`"))]
     pub user_id: Cow<'a, str>,
     /// The recipient's parent business-scoped user id; `""` when absent.
     #[serde(borrow)]
+    #[schemars(extend("x-meta-source" = "`statuses[].parent_recipient_user_id`"))]
     pub parent_user_id: Cow<'a, str>,
     /// The recipient's current identity key hash (`recipient_identity_key_hash`): the seed's
     /// "updated hash arrives with the delivery receipt"; `""` when absent.
     #[serde(borrow)]
+    #[schemars(extend("x-meta-source" = "`statuses[].recipient_identity_key_hash`"))]
     pub identity_hash: Cow<'a, str>,
     /// Conversation id (`conversation.id`); `""` when Meta sent none (API v24+ mostly).
     #[serde(borrow)]
+    #[schemars(extend("x-meta-source" = "`statuses[].conversation.id`"))]
     pub conversation_id: Cow<'a, str>,
     /// Conversation origin (`conversation.origin.type`, e.g. `utility`); `""` when none.
     #[serde(borrow)]
+    #[schemars(extend("x-meta-source" = "`statuses[].conversation.origin.type`"))]
     pub conversation_origin: Cow<'a, str>,
     /// When the conversation window ends (`conversation.expiration_timestamp`), ISO-8601;
     /// `""` when none.
     #[serde(borrow)]
+    #[schemars(extend("x-meta-source" = "`statuses[].conversation.expiration_timestamp`"))]
     pub conversation_expires_at: Cow<'a, str>,
     /// Pricing model (`pricing.pricing_model`: `CBP`, `PMP`); `""` when no pricing.
     #[serde(borrow)]
+    #[schemars(extend("x-meta-source" = "`statuses[].pricing.pricing_model`"))]
     pub pricing_model: Cow<'a, str>,
     /// Pricing category (`pricing.category`: `marketing`, `utility`, `service`, ...; open set).
     #[serde(borrow)]
+    #[schemars(extend("x-meta-source" = "`statuses[].pricing.category`"))]
     pub pricing_category: Cow<'a, str>,
     /// Pricing type (`pricing.type`: `regular`, `free_customer_service`, `free_entry_point`).
     #[serde(borrow)]
+    #[schemars(extend("x-meta-source" = "`statuses[].pricing.type`"))]
     pub pricing_type: Cow<'a, str>,
     /// Meta's deprecated `pricing.billable`; `null` when absent.
+    #[schemars(extend("x-meta-source" = "`statuses[].pricing.billable`"))]
+    #[schemars(required, extend("type" = ["boolean", "null"]))]
     pub billable: Option<bool>,
     /// JSON array of Meta's `errors[]` ([`MetaError`]), details included; `""` when none.
     #[serde(borrow)]
     #[schemars(schema_with = "json_string_or_empty::<Vec<MetaError>>")]
+    #[schemars(extend("x-meta-source" = "`statuses[].errors`"))]
     pub errors: Cow<'a, str>,
 }
 
@@ -233,5 +268,6 @@ pub struct DeliveryInfoNotification<'a> {
 pub struct DeliveryReceipt<'a> {
     /// The receipt.
     #[serde(borrow)]
+    #[schemars(extend("x-meta-source" = "`statuses[]`"))]
     pub delivery_info_notification: DeliveryInfoNotification<'a>,
 }

@@ -10,8 +10,10 @@
 //! Everything we add is additive and camelCase. Consumers must tolerate fields added later.
 
 pub mod account_event;
+pub mod compat;
 pub mod dead_letter;
 pub mod delivery;
+pub mod docs;
 pub mod generate;
 pub mod inner;
 pub mod json_string;

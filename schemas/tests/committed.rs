@@ -114,3 +114,73 @@ fn json_in_string_fields_declare_their_content() {
         assert!(prop["contentSchema"].is_object(), "{field}");
     }
 }
+
+#[test]
+fn committed_documentation_matches_the_types() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == wa_schemas::docs::readme(),
+        "schemas/README.md is stale: run `cargo run -- schemas --out schemas/json --docs schemas/README.md` and commit"
+    );
+}
+
+/// The schemas the types generate are compatible with the latest release kept in
+/// `schemas/released/`, under the rules of `schemas/README.md`.
+#[test]
+fn no_breaking_change_without_a_major_version() {
+    use wa_schemas::compat::{breaking_changes, parse_version};
+    let released_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("released");
+    let latest = std::fs::read_dir(&released_dir)
+        .unwrap()
+        .filter_map(|e| {
+            let name = e.unwrap().file_name().into_string().unwrap();
+            parse_version(&name).map(|v| (v, name))
+        })
+        .max()
+        .expect("at least one released version in schemas/released/");
+    let ((major, minor, patch), name) = latest;
+    let current = parse_version(wa_schemas::SCHEMA_VERSION).expect("SCHEMA_VERSION is x.y.z");
+    assert!(
+        current >= (major, minor, patch),
+        "SCHEMA_VERSION is older than release {name}"
+    );
+    for topic in Topic::ALL {
+        let released_text =
+            std::fs::read_to_string(released_dir.join(&name).join(topic.schema_file()))
+                .unwrap_or_else(|e| panic!("release {name} lacks {}: {e}", topic.schema_file()));
+        let released: Value = serde_json::from_str(&released_text).unwrap();
+        let generated = schema_for(topic);
+        if current == (major, minor, patch) {
+            assert!(
+                released_text == schema_text(topic),
+                "{} differs from release {name} at the same version: bump SCHEMA_VERSION (minor for \
+                 additions, major for breaking changes) and release it (see schemas/README.md)",
+                topic.schema_file()
+            );
+        } else if current.0 == major {
+            let breaking = breaking_changes(&released, &generated);
+            assert!(
+                breaking.is_empty(),
+                "{}: breaking changes since {name} need a new major version:\n{}",
+                topic.schema_file(),
+                breaking.join("\n")
+            );
+        }
+    }
+}
+
+#[test]
+fn the_compatibility_check_catches_a_removed_field() {
+    let mut generated = schema_for(Topic::Mo);
+    let released = generated.clone();
+    generated["properties"]
+        .as_object_mut()
+        .unwrap()
+        .remove("waid");
+    let changes = wa_schemas::compat::breaking_changes(&released, &generated);
+    assert!(
+        changes.iter().any(|c| c.contains("/waid: field removed")),
+        "{changes:?}"
+    );
+}
