@@ -7,21 +7,13 @@
 
 use serde_json::Value;
 
+use crate::generate::resolve;
+
 /// The breaking changes from `old` to `new`, each as a sentence naming where.
 pub fn breaking_changes(old: &Value, new: &Value) -> Vec<String> {
     let mut out = Vec::new();
     compare(old, old, new, new, "", &mut out, 0);
     out
-}
-
-fn resolve<'v>(root: &'v Value, schema: &'v Value) -> &'v Value {
-    match schema.get("$ref").and_then(Value::as_str) {
-        Some(reference) => reference
-            .strip_prefix('#')
-            .and_then(|pointer| root.pointer(pointer))
-            .unwrap_or(schema),
-        None => schema,
-    }
 }
 
 fn type_set(schema: &Value) -> Vec<String> {

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::generate::{schema_for, schema_id};
+use crate::generate::{resolve, schema_for, schema_id};
 use crate::Topic;
 
 /// The whole page.
@@ -116,16 +116,6 @@ fn one_line(text: &str) -> String {
         .collect::<Vec<_>>()
         .join(" ")
         .replace('|', "\\|")
-}
-
-fn resolve<'v>(root: &'v Value, schema: &'v Value) -> &'v Value {
-    match schema.get("$ref").and_then(Value::as_str) {
-        Some(r) => r
-            .strip_prefix('#')
-            .and_then(|p| root.pointer(p))
-            .unwrap_or(schema),
-        None => schema,
-    }
 }
 
 /// A short type for the tables.

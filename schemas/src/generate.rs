@@ -9,6 +9,17 @@ use serde_json::Value;
 
 use crate::{AccountEvent, DeadLetter, DeliveryReceipt, MoEvent, PostbackEvent, Topic};
 
+/// The schema a local `$ref` (`#/$defs/...`) points to, or `schema` itself.
+pub fn resolve<'v>(root: &'v Value, schema: &'v Value) -> &'v Value {
+    match schema.get("$ref").and_then(Value::as_str) {
+        Some(reference) => reference
+            .strip_prefix('#')
+            .and_then(|pointer| root.pointer(pointer))
+            .unwrap_or(schema),
+        None => schema,
+    }
+}
+
 /// The `$id` of a topic's schema; it names the contract version.
 pub fn schema_id(topic: Topic) -> String {
     format!(
