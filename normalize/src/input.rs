@@ -168,6 +168,12 @@ pub struct Message<'a> {
     pub order: Option<&'a RawValue>,
     #[serde(borrow, default)]
     pub edit: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub reaction: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub revoke: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub unsupported: Option<&'a RawValue>,
 }
 
 /// `text`.

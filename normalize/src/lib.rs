@@ -9,6 +9,7 @@
 pub mod config;
 pub mod ids;
 pub mod input;
+pub mod json_out;
 pub mod lenient;
 pub mod map;
 pub mod minify;

@@ -189,8 +189,8 @@ impl Batch {
     ) {
         let event_id = self.push_text(event_id);
         let start = self.buf.len();
-        serde_json::to_writer(&mut self.buf, value)
-            .expect("the event types serialize to memory without error");
+        crate::json_out::to_vec(&mut self.buf, value)
+            .expect("the event types serialize to JSON without error");
         self.spans.push(Span {
             event_type,
             key,

@@ -108,3 +108,31 @@ fn the_schema_examples_are_fixture_outputs() {
         );
     }
 }
+
+/// The output writer produces the bytes serde_json would for the same events.
+#[test]
+fn record_bytes_are_serde_json_bytes() {
+    use wa_normalize::{Batch, EventType, Normalizer, RawMeta};
+    use wa_schemas::{AccountEvent, DeadLetter, DeliveryReceipt, MoEvent, PostbackEvent};
+    fn same<'a, T: serde::Deserialize<'a> + serde::Serialize>(bytes: &'a [u8]) -> bool {
+        let value: T = serde_json::from_slice(bytes).expect("a record parses as its type");
+        serde_json::to_vec(&value).unwrap() == bytes
+    }
+    let mut batch = Batch::new();
+    let mut checked = 0;
+    for (name, body) in fixture_bodies() {
+        Normalizer::default().map(&body, &RawMeta::default(), &mut batch);
+        for record in batch.iter() {
+            let ok = match record.event_type {
+                EventType::Mo => same::<MoEvent>(record.value),
+                EventType::Postback => same::<PostbackEvent>(record.value),
+                EventType::Delivery => same::<DeliveryReceipt>(record.value),
+                EventType::AccountEvent => same::<AccountEvent>(record.value),
+                EventType::DeadLetter => same::<DeadLetter>(record.value),
+            };
+            assert!(ok, "{name}: {}", String::from_utf8_lossy(record.value));
+            checked += 1;
+        }
+    }
+    assert!(checked > 1000);
+}

@@ -569,6 +569,9 @@ fn details(kind: &str, raw: &RawValue, message: &Message<'_>, errors: Option<&st
         "interactive" => message.interactive,
         "order" => message.order,
         "edit" => message.edit,
+        "reaction" => message.reaction,
+        "revoke" => message.revoke,
+        "unsupported" => message.unsupported,
         // Types without a typed field: find the object named like the type.
         _ => serde_json::from_str::<HashMap<Cow<str>, &RawValue>>(raw.get())
             .ok()
