@@ -177,20 +177,14 @@ async fn create_all_topics(
 ) -> anyhow::Result<()> {
     let config = mapping.config();
     let output_bytes = 2 * limits.max_body_bytes + 1024 * 1024;
-    let mut topics: Vec<(&str, Option<usize>)> = vec![(
-        &raw.topic_raw,
+    let mut topics = vec![(
+        raw.topic_raw.as_str(),
         Some(crate::ingest_cmd::raw_topic_bytes(limits)),
     )];
-    for topic in Topic::ALL {
-        topics.push((config.topics.name(topic), Some(output_bytes)));
-    }
-    // Names are borrowed from `config`, which outlives the call.
-    let topics: Vec<(String, Option<usize>)> =
-        topics.into_iter().map(|(n, s)| (n.to_owned(), s)).collect();
-    let refs: Vec<(&str, Option<usize>)> = topics.iter().map(|(n, s)| (n.as_str(), *s)).collect();
+    topics.extend(Topic::ALL.map(|t| (config.topics.name(t), Some(output_bytes))));
     crate::kafka::ensure_topics(
         &kafka.client_config(brokers),
-        &refs,
+        &topics,
         kafka.topic_partitions,
         kafka.topic_replication,
     )

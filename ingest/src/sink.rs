@@ -156,7 +156,6 @@ fn spawn_readiness_probe(
             };
             let probe = current.load_full();
             drop(current);
-            let flag = ready.clone();
             let probe_topic = topic.clone();
             let ok = tokio::task::spawn_blocking(move || {
                 probe
@@ -171,14 +170,13 @@ fn spawn_readiness_probe(
             })
             .await
             .unwrap_or(false);
-            if flag.swap(ok, Ordering::Relaxed) != ok {
+            if ready.swap(ok, Ordering::Relaxed) != ok {
                 if ok {
                     tracing::info!(%topic, "brokers reachable, raw topic present");
                 } else {
                     tracing::warn!(%topic, "brokers unreachable or raw topic missing");
                 }
             }
-            drop(flag);
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
     });

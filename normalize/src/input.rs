@@ -78,13 +78,6 @@ pub struct MessagesValue<'a> {
     pub errors: Lenient<Arr<&'a RawValue>>,
 }
 
-/// Just the metadata of any change's `value` (account events keep the phone number id).
-#[derive(Deserialize)]
-pub struct MetadataOnly<'a> {
-    #[serde(borrow, default)]
-    pub metadata: Lenient<Obj<Metadata<'a>>>,
-}
-
 /// `value.metadata`: the business number.
 #[derive(Deserialize, Default)]
 pub struct Metadata<'a> {
