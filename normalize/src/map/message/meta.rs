@@ -1,0 +1,118 @@
+//! Meta's message object as the mapping reads it: the members every kind shares, and the
+//! payload object of each known kind in its slot.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde_json::value::RawValue;
+
+use super::kind::{MessageKind, KNOWN};
+use crate::lenient::LStr;
+
+/// One `messages[]` item (or the nested message of an `edit`). Payloads stay raw: only the
+/// one the `type` names is read, by its kind's own module.
+#[derive(Default)]
+pub struct Message<'a> {
+    pub from: LStr<'a>,
+    pub from_user_id: LStr<'a>,
+    pub from_parent_user_id: LStr<'a>,
+    pub id: LStr<'a>,
+    pub timestamp: LStr<'a>,
+    /// `type`.
+    pub kind: LStr<'a>,
+    pub context: Option<&'a RawValue>,
+    pub referral: Option<&'a RawValue>,
+    pub identity: Option<&'a RawValue>,
+    pub errors: Option<&'a RawValue>,
+    /// The object of each known kind (`text`, `image`, ...), by [`MessageKind::slot`];
+    /// `None` when absent or `null`.
+    payloads: [Option<&'a RawValue>; KNOWN],
+}
+
+impl<'a> Message<'a> {
+    /// The object of a known kind; `None` for unknown kinds (see `details`).
+    pub fn payload(&self, kind: MessageKind<'_>) -> Option<&'a RawValue> {
+        kind.slot().and_then(|slot| self.payloads[slot])
+    }
+}
+
+/// A member name, borrowed unless it had escapes.
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Key<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V<'a>(PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Key<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a member name")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Key(Cow::Owned(v.to_owned())))
+            }
+        }
+        deserializer.deserialize_identifier(V(PhantomData))
+    }
+}
+
+/// Sets a member once; a second occurrence is an error, as serde's derive has it.
+fn once<'de, A: MapAccess<'de>, T: Deserialize<'de>>(
+    map: &mut A,
+    seen: &mut bool,
+    name: &'static str,
+) -> Result<T, A::Error> {
+    if std::mem::replace(seen, true) {
+        return Err(de::Error::duplicate_field(name));
+    }
+    map.next_value()
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Message<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V<'a>(PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Message<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a message object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut m = Message::default();
+                let mut seen = [false; 10];
+                let mut seen_payload = [false; KNOWN];
+                while let Some(Key(key)) = map.next_key()? {
+                    let map = &mut map;
+                    match key.as_ref() {
+                        "from" => m.from = once(map, &mut seen[0], "from")?,
+                        "from_user_id" => m.from_user_id = once(map, &mut seen[1], "from_user_id")?,
+                        "from_parent_user_id" => {
+                            m.from_parent_user_id = once(map, &mut seen[2], "from_parent_user_id")?
+                        }
+                        "id" => m.id = once(map, &mut seen[3], "id")?,
+                        "timestamp" => m.timestamp = once(map, &mut seen[4], "timestamp")?,
+                        "type" => m.kind = once(map, &mut seen[5], "type")?,
+                        "context" => m.context = once(map, &mut seen[6], "context")?,
+                        "referral" => m.referral = once(map, &mut seen[7], "referral")?,
+                        "identity" => m.identity = once(map, &mut seen[8], "identity")?,
+                        "errors" => m.errors = once(map, &mut seen[9], "errors")?,
+                        other => match MessageKind::slot_of(other) {
+                            Some(slot) => {
+                                let name = MessageKind::slot_name(slot);
+                                m.payloads[slot] = once(map, &mut seen_payload[slot], name)?;
+                            }
+                            None => {
+                                map.next_value::<IgnoredAny>()?;
+                            }
+                        },
+                    }
+                }
+                Ok(m)
+            }
+        }
+        deserializer.deserialize_map(V(PhantomData))
+    }
+}

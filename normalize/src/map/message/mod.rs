@@ -1,0 +1,358 @@
+//! `messages[]` → MO or postback events.
+//!
+//! [`Ctx::message`] reads what every kind shares (sender, time, ids, context, referral,
+//! errors) once; [`Ctx::kind_body`] dispatches on the [`MessageKind`] to the one module
+//! that maps that kind's object (`text`, `media`, `location`, `contacts`, `system`,
+//! `taps`, `order`, `edit`); every other kind (reaction, revoke, unsupported, types Meta
+//! adds later) falls back to an MO event with its object in `details`.
+
+mod contacts;
+mod edit;
+mod fields;
+mod kind;
+mod location;
+mod media;
+mod meta;
+mod order;
+mod system;
+mod taps;
+mod text;
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use serde_json::value::RawValue;
+use wa_schemas::inner::{MessageContext, MetaError, Referral};
+use wa_schemas::mo::{Channel, MoEventName};
+use wa_schemas::postback::PostbackEventName;
+use wa_schemas::time::{iso_from_epoch_seconds, parse_epoch_seconds};
+use wa_schemas::{MoEvent, PostbackEvent, ReasonKind};
+
+use super::{Ctx, Fragment, Scope};
+use crate::ids::IdBuf;
+use crate::input::Contact;
+use crate::lenient::{LStr, Lenient, Obj};
+use crate::minify::{minify, minify_into};
+use crate::output::EventType;
+use fields::{checked, reject, required, Reject};
+pub(crate) use kind::MessageKind;
+pub(crate) use meta::Message;
+use taps::Tap;
+
+/// What a kind contributes to its event.
+enum Body<'a> {
+    Mo(Content<'a>),
+    Postback(Tap<'a>),
+}
+
+/// What the content of a message maps to on MO.
+#[derive(Default)]
+struct Content<'a> {
+    message: Cow<'a, str>,
+    attachments: Option<String>,
+    location: Option<String>,
+    contacts: Option<String>,
+    system: Option<String>,
+    /// The identity hash a system message announces.
+    identity: Option<Cow<'a, str>>,
+}
+
+/// Message-level `identity` (legacy identity-change check).
+#[derive(serde::Deserialize)]
+struct Identity<'a> {
+    #[serde(borrow, default)]
+    hash: LStr<'a>,
+}
+
+/// The sender as far as the message and `value.contacts` tell.
+struct Sender<'v> {
+    waid: &'v str,
+    user_id: &'v str,
+    parent_user_id: &'v str,
+    profile_name: &'v str,
+    username: &'v str,
+    contact_hash: &'v str,
+}
+
+impl<'v> Sender<'v> {
+    fn of<'a>(message: &'v Message<'a>, contacts: &'v [&'v Contact<'a>]) -> Self {
+        let from = message.from.as_str();
+        let from_user_id = message.from_user_id.as_str();
+        // contacts[i] need not line up with messages[i]: match on the ids.
+        let contact = contacts
+            .iter()
+            .find(|c| {
+                (!from.is_empty() && c.wa_id.as_str() == from)
+                    || (!from_user_id.is_empty() && c.user_id.as_str() == from_user_id)
+            })
+            .or(match contacts {
+                [only] if from.is_empty() && from_user_id.is_empty() => Some(only),
+                _ => None,
+            });
+        let pick = |own: &'v str, theirs: fn(&'v Contact<'a>) -> &'v str| -> &'v str {
+            if !own.is_empty() {
+                own
+            } else {
+                contact.map_or("", |c| theirs(c))
+            }
+        };
+        let profile = contact.and_then(|c| c.profile.ok()).map(|p| &p.0);
+        Sender {
+            waid: pick(from, |c| c.wa_id.as_str()),
+            user_id: pick(from_user_id, |c| c.user_id.as_str()),
+            parent_user_id: pick(message.from_parent_user_id.as_str(), |c| {
+                c.parent_user_id.as_str()
+            }),
+            profile_name: profile.map_or("", |p| p.name.as_str()),
+            username: profile.map_or("", |p| p.username.as_str()),
+            contact_hash: contact.map_or("", |c| c.identity_key_hash.as_str()),
+        }
+    }
+
+    /// The user part of the record key: the WhatsApp id, else the BSUID.
+    fn key_user(&self) -> &'v str {
+        if self.waid.is_empty() {
+            self.user_id
+        } else {
+            self.waid
+        }
+    }
+}
+
+/// What every event of a message carries, read once for MO and postback alike.
+struct Common<'v> {
+    sender: Sender<'v>,
+    app_id: &'v str,
+    ts: &'v str,
+    tid: &'v str,
+    wamid: &'v str,
+    kind: &'v str,
+    scope: &'v Scope<'v, 'v>,
+    identity_hash: &'v str,
+    context: Option<String>,
+    referral: Option<String>,
+    errors: Option<String>,
+    details: String,
+}
+
+/// An event of a message: the members every message event shares, then the type's own.
+macro_rules! message_event {
+    ($event:ident { $($own:tt)* } from $c:expr) => {{
+        let c = $c;
+        $event {
+            user_id: Cow::Borrowed(c.sender.user_id),
+            channel: Channel::WhatsApp,
+            app_id: Cow::Borrowed(c.app_id),
+            waid: Cow::Borrowed(c.sender.waid),
+            ts: Cow::Borrowed(c.ts),
+            tid: Cow::Borrowed(c.tid),
+            message_id: Cow::Borrowed(c.wamid),
+            message_type: Cow::Borrowed(c.kind),
+            phone_number_id: Cow::Borrowed(c.scope.phone_number_id),
+            display_phone_number: Cow::Borrowed(c.scope.display_phone_number),
+            waba_id: Cow::Borrowed(c.scope.waba_id),
+            profile_name: Cow::Borrowed(c.sender.profile_name),
+            username: Cow::Borrowed(c.sender.username),
+            parent_user_id: Cow::Borrowed(c.sender.parent_user_id),
+            identity_hash: Cow::Borrowed(c.identity_hash),
+            context: opt(&c.context),
+            referral: opt(&c.referral),
+            details: Cow::Borrowed(&c.details),
+            $($own)*
+        }
+    }};
+}
+
+impl<'c, 'a> Ctx<'c, 'a> {
+    /// Maps one message; a message that cannot be mapped becomes a dead letter.
+    pub(super) fn message(&mut self, scope: &Scope<'a, '_>, k: usize, raw: &'a RawValue) {
+        if let Err(r) = self.try_message(scope, raw) {
+            self.dead_letter(
+                r.kind,
+                &r.detail,
+                &scope.path("messages", k),
+                Fragment::Raw(raw.get()),
+                scope.phone_number_id,
+            );
+        }
+    }
+
+    fn try_message(&mut self, scope: &Scope<'a, '_>, raw: &'a RawValue) -> Result<(), Reject> {
+        let message: Message<'a> = match serde_json::from_str(raw.get()) {
+            Ok(Lenient::Ok(Obj(message))) => message,
+            Ok(other) => {
+                return Err(reject(
+                    ReasonKind::InvalidField,
+                    format!(
+                        "the message is not an object (found {})",
+                        fields::found(&other)
+                    ),
+                ))
+            }
+            Err(e) => {
+                return Err(reject(
+                    ReasonKind::InvalidField,
+                    format!("the message does not have the documented shape: {e}"),
+                ))
+            }
+        };
+        let wamid = required(&message.id, "id")?;
+        let kind_name = required(&message.kind, "type")?;
+        let mut ts_buf = [0u8; 24];
+        let ts = timestamp(&message.timestamp, &mut ts_buf)?;
+        let sender = Sender::of(&message, scope.contacts);
+        let tid = IdBuf::tid(wamid);
+        let identity = message
+            .identity
+            .and_then(|raw| serde_json::from_str::<Lenient<Obj<Identity>>>(raw.get()).ok())
+            .and_then(Lenient::into_ok);
+        let context = checked::<MessageContext>(message.context, "context", b'{')?;
+        let referral = checked::<Referral>(message.referral, "referral", b'{')?;
+        let errors = checked::<Vec<MetaError>>(message.errors, "errors", b'[')?;
+        let kind = MessageKind::parse(kind_name);
+        let mut body = self.kind_body(kind, &message, true)?;
+        let details = match &body {
+            Body::Mo(_) if kind.is_seed() && errors.is_none() => String::new(),
+            _ => details(kind, raw, &message, errors.as_deref()),
+        };
+        let announced = match &mut body {
+            Body::Mo(content) => content.identity.take(),
+            Body::Postback(_) => None,
+        };
+        let identity_hash = announced
+            .as_deref()
+            .filter(|h| !h.is_empty())
+            .or(identity
+                .as_ref()
+                .map(|i| i.0.hash.as_str())
+                .filter(|h| !h.is_empty()))
+            .unwrap_or(sender.contact_hash);
+        let scope: &Scope<'_, '_> = scope;
+        let key = Some((scope.phone_number_id, sender.key_user()));
+        let common = Common {
+            app_id: self.config.app_id(scope.phone_number_id),
+            ts,
+            tid: tid.as_str(),
+            wamid,
+            kind: kind_name,
+            scope,
+            identity_hash,
+            context,
+            referral,
+            errors,
+            details,
+            sender,
+        };
+        match body {
+            Body::Postback(tap) => {
+                let event = message_event!(PostbackEvent {
+                    event: PostbackEventName::Postback,
+                    button_payload: tap.payload,
+                    button_text: tap.text,
+                    errors: opt(&common.errors),
+                } from &common);
+                self.out
+                    .push(EventType::Postback, key, tid.as_str(), &event);
+            }
+            Body::Mo(content) => {
+                let event = message_event!(MoEvent {
+                    event: MoEventName::Mo,
+                    message: content.message,
+                    attachments: content.attachments.map_or(Cow::Borrowed("[]"), Cow::Owned),
+                    system: opt(&content.system),
+                    location: opt(&content.location),
+                    contacts: opt(&content.contacts),
+                } from &common);
+                self.out.push(EventType::Mo, key, tid.as_str(), &event);
+            }
+        }
+        Ok(())
+    }
+
+    /// The one dispatch on the kind: what the kind's object contributes to the event.
+    /// `top` is false for the nested message of an edit, which only lends its content.
+    fn kind_body(
+        &self,
+        kind: MessageKind<'_>,
+        message: &Message<'a>,
+        top: bool,
+    ) -> Result<Body<'a>, Reject> {
+        use MessageKind as K;
+        let content = match kind {
+            K::Text => text::content(message, top)?,
+            K::Image | K::Audio | K::Video | K::Document | K::Sticker => {
+                media::content(self.config, kind, message, top)?
+            }
+            K::Location => location::content(message, top)?,
+            K::Order => order::content(message),
+            K::Contacts if top => contacts::content(message)?,
+            K::System if top => system::content(message)?,
+            K::Button | K::Interactive if top => match taps::tap(kind, message)? {
+                Some(tap) => return Ok(Body::Postback(tap)),
+                None => Content::default(),
+            },
+            K::Edit if top => edit::content(self, message)?,
+            // The fallback: reaction, revoke, unsupported, types Meta adds later, and what
+            // an edit's nested message does not lend. Their object is in `details`.
+            _ => Content::default(),
+        };
+        Ok(Body::Mo(content))
+    }
+}
+
+/// `timestamp` as ISO-8601 UTC with milliseconds, written into `buf`.
+fn timestamp<'b>(field: &LStr<'_>, buf: &'b mut [u8; 24]) -> Result<&'b str, Reject> {
+    let seconds = parse_epoch_seconds(required(field, "timestamp")?).ok_or_else(|| {
+        reject(
+            ReasonKind::InvalidField,
+            format!(
+                "`timestamp` {:?} is not a number of seconds since 1970",
+                field.as_str()
+            ),
+        )
+    })?;
+    iso_from_epoch_seconds(seconds, buf).ok_or_else(|| {
+        reject(
+            ReasonKind::InvalidField,
+            format!("`timestamp` {seconds} is outside the years 1970 to 9999"),
+        )
+    })
+}
+
+fn opt(text: &Option<String>) -> Cow<'_, str> {
+    Cow::Borrowed(text.as_deref().unwrap_or(""))
+}
+
+/// `{"type": kind, "<kind>": <Meta's object>, "errors": [...]}` for `details`.
+fn details(
+    kind: MessageKind<'_>,
+    raw: &RawValue,
+    message: &Message<'_>,
+    errors: Option<&str>,
+) -> String {
+    let name = kind.name();
+    let payload = match kind {
+        MessageKind::Other(_) => serde_json::from_str::<HashMap<Cow<str>, &RawValue>>(raw.get())
+            .ok()
+            .and_then(|fields| fields.get(name).copied()),
+        _ => message.payload(kind),
+    };
+    let mut out = String::with_capacity(64 + raw.get().len());
+    out.push_str("{\"type\":");
+    out.push_str(&serde_json::to_string(name).expect("serializes"));
+    if let (Some(payload), false) = (payload, kind.is_seed()) {
+        out.push(',');
+        out.push_str(&serde_json::to_string(name).expect("serializes"));
+        out.push(':');
+        minify_into(payload.get(), &mut out);
+    }
+    if let Some(errors) = errors
+        .map(str::to_owned)
+        .or_else(|| message.errors.map(|e| minify(e.get())))
+    {
+        out.push_str(",\"errors\":");
+        out.push_str(&errors);
+    }
+    out.push('}');
+    out
+}
