@@ -9,8 +9,21 @@ use clap::Args;
 use wa_ingest::signature::Secrets;
 use wa_ingest::{Ingest, IngestConfig, KafkaSettings, KafkaSink};
 
-use crate::cli::{IngestCommand, LimitsArgs};
+use crate::args::{LimitsArgs, RawTopicArgs};
 use crate::kafka::KafkaArgs;
+
+/// `wa-pipeline ingest`: its options.
+#[derive(Debug, Args)]
+pub struct IngestCommand {
+    #[command(flatten)]
+    pub ingest: IngestArgs,
+    #[command(flatten)]
+    pub raw: RawTopicArgs,
+    #[command(flatten)]
+    pub limits: LimitsArgs,
+    #[command(flatten)]
+    pub kafka: KafkaArgs,
+}
 
 /// Options of the receiver.
 #[derive(Debug, Clone, Args)]
@@ -19,7 +32,7 @@ pub struct IngestArgs {
     #[arg(long, env = "LISTEN_ADDR", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
     /// The webhook path Meta calls.
-    #[arg(long, env = "WEBHOOK_PATH", default_value = "/webhook")]
+    #[arg(long, env = "WEBHOOK_PATH", default_value = wa_schemas::contract::DEFAULT_WEBHOOK_PATH)]
     pub path: String,
     /// Token of Meta's GET verification handshake (the "Verify token" of the App Dashboard).
     #[arg(long, env = "WHATSAPP_VERIFY_TOKEN", hide_env_values = true)]
@@ -127,30 +140,20 @@ pub async fn build(
 pub async fn run(command: IngestCommand) -> anyhow::Result<()> {
     let secrets = command.ingest.secrets()?;
     let brokers = command.kafka.brokers()?.to_owned();
-    let topic = &command.raw.topic_raw;
-    if command.kafka.create_topics {
-        crate::kafka::ensure_topics(
-            &command.kafka.client_config(&brokers),
-            &[(topic, Some(raw_topic_bytes(&command.limits)))],
-            command.kafka.topic_partitions,
-            command.kafka.topic_replication,
-        )
+    let settings = command.kafka.settings(&brokers)?;
+    command
+        .kafka
+        .create_topics(&settings, &command.raw, None, &command.limits)
         .await?;
-    }
     let (listener, ingest) = build(
         &command.ingest,
         secrets,
-        topic,
+        &command.raw.topic_raw,
         &command.limits,
         &command.kafka,
         &brokers,
     )
     .await?;
-    wa_ingest::server::serve(listener, ingest, wa_ingest::server::shutdown_signal()).await;
+    wa_ingest::server::serve(listener, ingest, crate::shutdown::signal()).await;
     Ok(())
-}
-
-/// `max.message.bytes` of the raw topic.
-pub fn raw_topic_bytes(limits: &LimitsArgs) -> usize {
-    limits.max_body_bytes + wa_ingest::sink::RECORD_OVERHEAD_BYTES
 }

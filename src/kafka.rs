@@ -1,13 +1,12 @@
 //! Kafka options shared by the subcommands that talk to a cluster.
 
-use std::time::Duration;
-
 use anyhow::Context as _;
 use clap::Args;
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
-use rdkafka::config::ClientConfig;
-use rdkafka::types::RDKafkaErrorCode;
+use wa_kafka::ClientSettings;
+use wa_schemas::contract::{output_record_bytes, raw_record_bytes};
+use wa_schemas::Topic;
+
+use crate::args::{LimitsArgs, MappingArgs, RawTopicArgs};
 
 /// Where the brokers are and how to talk to them.
 #[derive(Debug, Clone, Args)]
@@ -16,7 +15,9 @@ pub struct KafkaArgs {
     #[arg(long, env = "KAFKA_BROKERS")]
     pub kafka_brokers: Option<String>,
     /// Extra librdkafka client properties, comma-separated `key=value` (e.g.
-    /// `security.protocol=plaintext,client.id=wa`), applied to every client.
+    /// `client.id=wa,socket.keepalive.enable=true`), applied to every client. Properties that
+    /// would weaken a delivery guarantee (`acks`, `enable.idempotence`,
+    /// `message.timeout.ms`, `enable.auto.commit`, ...) are refused.
     #[arg(long, env = "KAFKA_PROPERTIES", default_value = "", value_parser = parse_properties)]
     pub kafka_properties: Properties,
     /// Create missing topics at startup (partitions and sizes below).
@@ -35,17 +36,9 @@ pub struct KafkaArgs {
 pub struct Properties(pub Vec<(String, String)>);
 
 fn parse_properties(text: &str) -> Result<Properties, String> {
-    text.split(',')
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .map(|pair| {
-            let (k, v) = pair
-                .split_once('=')
-                .ok_or_else(|| format!("{pair:?} is not key=value"))?;
-            Ok((k.trim().to_owned(), v.trim().to_owned()))
-        })
-        .collect::<Result<_, _>>()
+    wa_kafka::guarded::parse(text)
         .map(Properties)
+        .map_err(|e| e.to_string())
 }
 
 impl KafkaArgs {
@@ -57,53 +50,41 @@ impl KafkaArgs {
             .context("no Kafka brokers configured: set --kafka-brokers or KAFKA_BROKERS")
     }
 
-    /// A base client configuration with the extra properties.
-    pub fn client_config(&self, brokers: &str) -> ClientConfig {
-        let mut config = ClientConfig::new();
-        config.set("bootstrap.servers", brokers);
-        for (k, v) in &self.kafka_properties.0 {
-            config.set(k, v);
-        }
-        config
+    /// The client settings for `brokers`.
+    pub fn settings(&self, brokers: &str) -> anyhow::Result<ClientSettings> {
+        Ok(ClientSettings::new(
+            brokers,
+            self.kafka_properties.0.clone(),
+        )?)
     }
-}
 
-/// Creates the topics that do not exist yet; `max_message_bytes` sizes the raw topic.
-pub async fn ensure_topics(
-    config: &ClientConfig,
-    topics: &[(&str, Option<usize>)],
-    partitions: i32,
-    replication: i32,
-) -> anyhow::Result<()> {
-    let admin: AdminClient<DefaultClientContext> = config
-        .create()
-        .context("cannot create a Kafka admin client")?;
-    let sizes: Vec<Option<String>> = topics
-        .iter()
-        .map(|(_, s)| s.map(|s| s.to_string()))
-        .collect();
-    let new_topics: Vec<NewTopic> = topics
-        .iter()
-        .zip(&sizes)
-        .map(|((name, _), size)| {
-            let topic = NewTopic::new(name, partitions, TopicReplication::Fixed(replication));
-            match size {
-                Some(size) => topic.set("max.message.bytes", size),
-                None => topic,
-            }
-        })
-        .collect();
-    let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
-    let results = admin
-        .create_topics(&new_topics, &options)
-        .await
-        .context("cannot create topics")?;
-    for result in results {
-        match result {
-            Ok(name) => tracing::info!(topic = %name, partitions, "created topic"),
-            Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
-            Err((name, code)) => anyhow::bail!("cannot create topic {name}: {code}"),
+    /// With `--create-topics`, creates the raw topic and, with `mapping`, the output topics.
+    pub async fn create_topics(
+        &self,
+        settings: &ClientSettings,
+        raw: &RawTopicArgs,
+        mapping: Option<&MappingArgs>,
+        limits: &LimitsArgs,
+    ) -> anyhow::Result<()> {
+        if !self.create_topics {
+            return Ok(());
         }
+        let config = mapping.map(MappingArgs::config);
+        let output_bytes = output_record_bytes(limits.max_body_bytes);
+        let mut topics = vec![(
+            raw.topic_raw.as_str(),
+            Some(raw_record_bytes(limits.max_body_bytes)),
+        )];
+        if let Some(config) = &config {
+            topics.extend(Topic::ALL.map(|t| (config.topics.name(t), Some(output_bytes))));
+        }
+        wa_kafka::topics::ensure(
+            settings,
+            &topics,
+            self.topic_partitions,
+            self.topic_replication,
+        )
+        .await?;
+        Ok(())
     }
-    Ok(())
 }

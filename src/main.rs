@@ -1,5 +1,11 @@
 //! `wa-pipeline`: WhatsApp Business Platform webhooks to Kafka, normalized.
+//!
+//! Rooms: `cli` parses and dispatches; each `*_cmd` module owns one subcommand's options
+//! and its `run` (`normalize_file` is `normalize-file`); `args` holds the option groups
+//! several commands share, `kafka` the Kafka options; `shutdown` the signal handling;
+//! `duration` parses durations.
 
+mod args;
 mod cli;
 mod duration;
 mod ingest_cmd;
@@ -7,7 +13,9 @@ mod kafka;
 mod normalize_cmd;
 mod normalize_file;
 mod run_cmd;
+mod schemas_cmd;
 mod shutdown;
+mod sign_cmd;
 
 use clap::Parser;
 

@@ -3,18 +3,36 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use anyhow::Context as _;
 use clap::Args;
-use tokio::sync::mpsc;
-use wa_normalize::service::{self, Produced, ServiceConfig, ServiceError};
+use wa_kafka::ClientSettings;
+use wa_normalize::service::{self, ServiceConfig, ServiceError};
 use wa_normalize::Normalizer;
+use wa_schemas::contract::DEFAULT_GROUP_ID;
 
+use crate::args::{LimitsArgs, MappingArgs, RawTopicArgs};
 use crate::kafka::KafkaArgs;
+
+/// `wa-pipeline normalize`: its options.
+#[derive(Debug, Args)]
+pub struct NormalizeCommand {
+    #[command(flatten)]
+    pub normalize: NormalizeArgs,
+    #[command(flatten)]
+    pub mapping: MappingArgs,
+    #[command(flatten)]
+    pub raw: RawTopicArgs,
+    #[command(flatten)]
+    pub limits: LimitsArgs,
+    #[command(flatten)]
+    pub kafka: KafkaArgs,
+}
 
 /// Options of the normalize service.
 #[derive(Debug, Clone, Args)]
 pub struct NormalizeArgs {
     /// Consumer group id; instances with the same id share the raw topic's partitions.
-    #[arg(long, env = "GROUP_ID", default_value = "wa-normalize")]
+    #[arg(long, env = "GROUP_ID", default_value = DEFAULT_GROUP_ID)]
     pub group_id: String,
     /// Raw records whose outputs may await broker acknowledgement at once.
     #[arg(long, env = "NORMALIZE_MAX_IN_FLIGHT", default_value_t = 256)]
@@ -34,24 +52,44 @@ impl NormalizeArgs {
     /// The service configuration.
     pub fn config(
         &self,
-        brokers: &str,
-        raw_topic: &str,
-        kafka: &KafkaArgs,
-        max_record_bytes: usize,
-        shutdown_timeout: Duration,
+        client: ClientSettings,
+        raw: &RawTopicArgs,
+        limits: &LimitsArgs,
     ) -> ServiceConfig {
-        let mut config = ServiceConfig::new(brokers);
+        let mut config = ServiceConfig::new(client);
         config.group_id = self.group_id.clone();
-        config.raw_topic = raw_topic.to_owned();
+        config.raw_topic = raw.topic_raw.clone();
         config.max_in_flight = self.normalize_max_in_flight.max(1);
         config.dedup_window = self.dedup_window;
-        config.max_record_bytes = max_record_bytes;
-        config.extra = kafka.kafka_properties.0.clone();
+        config.max_record_bytes = limits.max_body_bytes;
         config.commit_interval = self.commit_interval;
         config.session_timeout = self.session_timeout;
-        config.shutdown_timeout = shutdown_timeout;
+        config.shutdown_timeout = limits.shutdown_timeout;
         config
     }
+}
+
+/// Runs normalize alone until SIGTERM/SIGINT.
+pub async fn run(command: NormalizeCommand) -> anyhow::Result<()> {
+    let brokers = command.kafka.brokers()?.to_owned();
+    let settings = command.kafka.settings(&brokers)?;
+    command
+        .kafka
+        .create_topics(
+            &settings,
+            &command.raw,
+            Some(&command.mapping),
+            &command.limits,
+        )
+        .await?;
+    let normalizer = Arc::new(Normalizer::new(command.mapping.config()));
+    let config = command
+        .normalize
+        .config(settings, &command.raw, &command.limits);
+    let shutdown = crate::shutdown::on_signal();
+    run_supervised(config, normalizer, shutdown, false)
+        .await
+        .context("normalize stopped with an error")
 }
 
 /// Runs the service, restarting it with capped backoff when the brokers refuse an output
@@ -60,22 +98,12 @@ pub async fn run_supervised(
     config: ServiceConfig,
     normalizer: Arc<Normalizer>,
     shutdown: tokio::sync::watch::Receiver<bool>,
-    observer: Option<mpsc::UnboundedSender<Produced>>,
+    print: bool,
 ) -> Result<(), ServiceError> {
     let mut backoff = Duration::from_secs(1);
     loop {
-        let mut stop = shutdown.clone();
-        let stopped = async move {
-            let _ = stop.wait_for(|s| *s).await;
-        };
-        match service::run(
-            config.clone(),
-            normalizer.clone(),
-            stopped,
-            observer.clone(),
-        )
-        .await
-        {
+        let stopped = crate::shutdown::wait(shutdown.clone());
+        match service::run(config.clone(), normalizer.clone(), stopped, print).await {
             Ok(()) => return Ok(()),
             Err(e @ ServiceError::Setup(_)) => return Err(e),
             Err(e) => {

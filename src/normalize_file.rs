@@ -1,72 +1,67 @@
 //! `wa-pipeline normalize-file`: the mapping offline, for inspection and scripting.
 
 use std::io::{self, BufWriter, Read, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use serde_json::value::RawValue;
+use clap::Args;
+use wa_normalize::dedup::DedupWindow;
+use wa_normalize::sink::{emit, LineSink, TraceHeaders};
 use wa_normalize::{Batch, Normalizer, RawMeta};
 
-use crate::cli::NormalizeFileArgs;
+use crate::args::{MappingArgs, RawTopicArgs};
 
-/// One output line: `{"topic": ..., "key": ..., "value": ...}`.
-#[derive(serde::Serialize)]
-struct Line<'a> {
-    topic: &'a str,
-    key: Option<&'a str>,
-    value: &'a RawValue,
+/// `wa-pipeline normalize-file`: its options.
+#[derive(Debug, Args)]
+pub struct NormalizeFileArgs {
+    /// Webhook body files; `-` reads one body from stdin.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub mapping: MappingArgs,
+    #[command(flatten)]
+    pub raw: RawTopicArgs,
 }
 
-/// Prints every record of every body. Exits non-zero only when an input cannot be read;
-/// dead letters are normal output.
+/// Prints every record of every body as a JSON line, through the same sink seam the
+/// service uses. Exits non-zero only when an input cannot be read; dead letters are normal
+/// output.
 pub fn run(args: &NormalizeFileArgs) -> anyhow::Result<ExitCode> {
-    let config = args.mapping.config();
-    let raw_topic = args.raw.topic_raw.clone();
-    let normalizer = Normalizer::new(config);
+    let normalizer = Normalizer::new(args.mapping.config());
     let meta = RawMeta {
-        topic: &raw_topic,
+        topic: &args.raw.topic_raw,
         ..RawMeta::default()
     };
-    let stdout = io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
+    let sink = LineSink::new(BufWriter::new(io::stdout()));
     let mut batch = Batch::new();
+    let mut no_dedup = DedupWindow::new(0);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .context("cannot start the async runtime")?;
     for path in &args.paths {
-        let body = if path.as_os_str() == "-" {
-            let mut body = Vec::new();
-            io::stdin()
-                .read_to_end(&mut body)
-                .context("cannot read the body from stdin")?;
-            body
-        } else {
-            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?
-        };
+        let body = read(path)?;
         normalizer.map(&body, &meta, &mut batch);
-        write_batch(&mut out, &normalizer, &batch).context("cannot write to stdout")?;
+        let topics = &normalizer.config().topics;
+        let trace = TraceHeaders::default();
+        runtime
+            .block_on(emit(&sink, topics, &batch, &meta, trace, &mut no_dedup))
+            .context("cannot write to stdout")?;
     }
-    out.flush().context("cannot write to stdout")?;
+    sink.into_inner()
+        .flush()
+        .context("cannot write to stdout")?;
     Ok(ExitCode::SUCCESS)
 }
 
-/// Writes the records of a batch as JSON lines.
-pub fn write_batch(out: &mut impl Write, normalizer: &Normalizer, batch: &Batch) -> io::Result<()> {
-    for record in batch.iter() {
-        let topic = normalizer.config().topics.name(record.topic());
-        write_line(out, topic, record.key, record.value)?;
+fn read(path: &PathBuf) -> anyhow::Result<Vec<u8>> {
+    if path.as_os_str() == "-" {
+        let mut body = Vec::new();
+        io::stdin()
+            .read_to_end(&mut body)
+            .context("cannot read the body from stdin")?;
+        Ok(body)
+    } else {
+        std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
     }
-    Ok(())
-}
-
-/// Writes one record as a JSON line: `{"topic": ..., "key": ..., "value": ...}`.
-pub fn write_line(
-    out: &mut impl Write,
-    topic: &str,
-    key: Option<&str>,
-    value: &[u8],
-) -> io::Result<()> {
-    let value = std::str::from_utf8(value)
-        .ok()
-        .and_then(|text| serde_json::from_str::<&RawValue>(text).ok())
-        .ok_or_else(|| io::Error::other("a record value is not JSON"))?;
-    serde_json::to_writer(&mut *out, &Line { topic, key, value })?;
-    out.write_all(b"\n")
 }

@@ -3,6 +3,8 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use wa_schemas::contract::{DEFAULT_MAX_BODY_BYTES, DEFAULT_WEBHOOK_PATH};
+
 use crate::signature::Secrets;
 
 /// Everything the receiver needs; the binary fills it from flags and environment.
@@ -37,10 +39,10 @@ impl IngestConfig {
     pub fn new(listen: SocketAddr, secrets: Secrets) -> Self {
         IngestConfig {
             listen,
-            path: "/webhook".into(),
+            path: DEFAULT_WEBHOOK_PATH.into(),
             verify_token: None,
             secrets,
-            max_body_bytes: 4 * 1024 * 1024,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             produce_timeout: Duration::from_secs(5),
             max_in_flight: 1024,
             header_read_timeout: Duration::from_secs(10),

@@ -4,21 +4,8 @@ use bytes::Bytes;
 use wa_schemas::time::iso_from_epoch_millis;
 use wa_schemas::trace::{hex, TraceParent};
 
-/// Header names on the raw topic.
-pub mod header {
-    /// Meta's original signature, so the topic can be re-verified later.
-    pub const SIGNATURE: &str = "x-hub-signature-256";
-    /// The request's `Content-Type`.
-    pub const CONTENT_TYPE: &str = "content-type";
-    /// When ingest received the request, RFC 3339 UTC with milliseconds.
-    pub const RECEIVED_AT: &str = "received-at";
-    /// The id ingest gave the request (also in its logs and response).
-    pub const REQUEST_ID: &str = "request-id";
-    /// W3C trace context.
-    pub const TRACEPARENT: &str = "traceparent";
-    /// W3C trace state, passed through when the request had one.
-    pub const TRACESTATE: &str = "tracestate";
-}
+/// Header names on the raw topic (their home is the contract in `wa-schemas`).
+pub use wa_schemas::contract::raw_header as header;
 
 /// What goes to the raw topic for one verified request.
 #[derive(Debug, Clone, PartialEq, Eq)]

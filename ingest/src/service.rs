@@ -13,7 +13,7 @@ use tracing::Instrument as _;
 use crate::config::IngestConfig;
 use crate::error::IngestError;
 use crate::handshake::{self, Handshake};
-use crate::record::{RawRecord, RequestContext};
+use crate::record::{header, RawRecord, RequestContext};
 use crate::signature::HEADER as SIGNATURE_HEADER;
 use crate::sink::RawSink;
 
@@ -100,7 +100,7 @@ impl<S: RawSink> Ingest<S> {
             .try_acquire_owned()
             .map_err(|_| IngestError::Overloaded)?;
         let headers = request.headers();
-        let ctx = RequestContext::new(headers.get("traceparent").map(HeaderValue::as_bytes));
+        let ctx = RequestContext::new(headers.get(header::TRACEPARENT).map(HeaderValue::as_bytes));
         let span = tracing::info_span!(
             "webhook",
             request_id = %ctx.request_id,
@@ -169,7 +169,10 @@ impl<S: RawSink> Ingest<S> {
             body,
             signature.unwrap_or_default(),
             parts.headers.get(CONTENT_TYPE).map(HeaderValue::as_bytes),
-            parts.headers.get("tracestate").map(HeaderValue::as_bytes),
+            parts
+                .headers
+                .get(header::TRACESTATE)
+                .map(HeaderValue::as_bytes),
             ctx,
         );
         if let Some(key) = &record.key {

@@ -11,7 +11,7 @@ use sha2::Sha256;
 type HmacSha256 = Hmac<Sha256>;
 
 /// The header Meta signs requests with.
-pub const HEADER: &str = "x-hub-signature-256";
+pub const HEADER: &str = wa_schemas::contract::raw_header::SIGNATURE;
 
 const PREFIX: &[u8] = b"sha256=";
 

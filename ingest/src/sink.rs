@@ -12,6 +12,8 @@ use rdkafka::error::KafkaError;
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::util::Timeout;
+use wa_kafka::{ClientSettings, ConfigError, Role};
+use wa_schemas::contract::raw_record_bytes;
 
 use crate::record::RawRecord;
 
@@ -49,42 +51,35 @@ pub struct KafkaSettings {
     pub produce_timeout: Duration,
     /// `linger.ms`.
     pub linger: Duration,
-    /// Extra librdkafka properties (`security.protocol`, ...), applied last.
+    /// Extra librdkafka properties (`security.protocol`, ...), applied last; those that
+    /// would weaken the guarantee are refused.
     pub extra: Vec<(String, String)>,
 }
 
-/// Room for headers and protocol framing above the body limit.
-pub const RECORD_OVERHEAD_BYTES: usize = 64 * 1024;
-
 impl KafkaSettings {
     /// The producer configuration: durable, bounded, sized for the body limit.
-    pub fn producer_config(&self) -> ClientConfig {
-        let mut config = ClientConfig::new();
-        let timeout_ms = self.produce_timeout.as_millis().max(1).to_string();
-        config
-            .set("bootstrap.servers", &self.brokers)
-            // Idempotence implies acks=all and ordered, duplicate-free retries.
-            .set("enable.idempotence", "true")
-            .set("acks", "all")
-            // The delivery bound: the future resolves with an error past it. The send
-            // timeout only bounds the wait for queue space (a broker outage hung a receiver
-            // that relied on it for 302 s).
-            .set("message.timeout.ms", &timeout_ms)
-            .set("request.timeout.ms", &timeout_ms)
-            // Meta's batches reach ~3 MB; librdkafka's default limit is ~1 MB.
-            .set(
-                "message.max.bytes",
-                (self.max_body_bytes + RECORD_OVERHEAD_BYTES).to_string(),
-            )
-            .set("linger.ms", self.linger.as_millis().to_string())
-            // A dead broker shows quickly in /readyz and logs.
-            .set("socket.connection.setup.timeout.ms", "5000")
-            .set("reconnect.backoff.max.ms", "1000");
-        for (key, value) in &self.extra {
-            config.set(key, value);
-        }
-        config
+    ///
+    /// # Errors
+    /// When an extra property would weaken the delivery guarantee.
+    pub fn producer_config(&self) -> Result<ClientConfig, ConfigError> {
+        let client = ClientSettings::new(self.brokers.clone(), self.extra.clone())?;
+        Ok(client.config(Role::RawProducer {
+            delivery_timeout: self.produce_timeout,
+            max_record_bytes: raw_record_bytes(self.max_body_bytes),
+            linger: self.linger,
+        }))
     }
+}
+
+/// Why the sink could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum SinkError {
+    /// An extra property was refused.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// librdkafka refused the configuration.
+    #[error("cannot create the Kafka producer: {0}")]
+    Kafka(#[from] KafkaError),
 }
 
 /// The Kafka sink: one producer shared by every request.
@@ -108,8 +103,9 @@ impl KafkaSink {
     ///
     /// # Errors
     /// When librdkafka refuses the configuration.
-    pub fn new(settings: &KafkaSettings) -> Result<Self, KafkaError> {
-        let producer: FutureProducer = settings.producer_config().create()?;
+    pub fn new(settings: &KafkaSettings) -> Result<Self, SinkError> {
+        let config = settings.producer_config()?;
+        let producer: FutureProducer = config.create()?;
         let producer = Arc::new(ArcSwap::from_pointee(producer));
         let ready = Arc::new(AtomicBool::new(false));
         spawn_readiness_probe(
@@ -131,7 +127,11 @@ impl KafkaSink {
         if !Arc::ptr_eq(&self.producer.load(), failed) || replaced_at.elapsed() < REPLACE_INTERVAL {
             return;
         }
-        match self.settings.producer_config().create::<FutureProducer>() {
+        let config = match self.settings.producer_config() {
+            Ok(config) => config,
+            Err(e) => return tracing::error!(error = %e, "cannot configure a new Kafka producer"),
+        };
+        match config.create::<FutureProducer>() {
             Ok(producer) => {
                 self.producer.store(Arc::new(producer));
                 *replaced_at = Instant::now();

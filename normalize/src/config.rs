@@ -26,7 +26,7 @@ impl Default for TopicNames {
             mo: Topic::Mo.default_name().into(),
             postback: Topic::Postback.default_name().into(),
             delivery: Topic::Delivery.default_name().into(),
-            account_events: Topic::AccountEvents.default_name().into(),
+            account_events: Topic::AccountEvent.default_name().into(),
             dead_letter: Topic::DeadLetter.default_name().into(),
         }
     }
@@ -39,7 +39,7 @@ impl TopicNames {
             Topic::Mo => &self.mo,
             Topic::Postback => &self.postback,
             Topic::Delivery => &self.delivery,
-            Topic::AccountEvents => &self.account_events,
+            Topic::AccountEvent => &self.account_events,
             Topic::DeadLetter => &self.dead_letter,
         }
     }

@@ -1,22 +1,32 @@
-//! The normalizer core: a pure function from a raw Meta WhatsApp webhook body to the output
-//! records of the event contract (see `wa-schemas`).
+//! The normalizer: a pure function from a raw Meta WhatsApp webhook body to the output
+//! records of the event contract (see `wa-schemas`), and the service around it.
+//!
+//! Where things live:
+//! - [`map`]: the mapping, one module per Meta message kind under `map/message/`, statuses
+//!   in `map/status.rs`, other changes in `map/account.rs`; [`input`] and [`lenient`] read
+//!   Meta's envelope without failing on a wrong-shaped field;
+//! - [`batch`]: the records of one body in one reusable buffer; [`ids`]: deterministic ids;
+//! - [`sink`]: the one seam records leave through (Kafka, JSON lines, `--print`);
+//! - `service/` (feature `kafka`): the consumer group on the raw topic.
 //!
 //! [`Normalizer::map`] takes the raw bytes, the raw record's lineage and the configuration
 //! and writes the records into a reusable [`Batch`]; it does no I/O, never panics and never
 //! fails: what cannot be mapped becomes a dead letter with its reason, and a bad message
 //! never takes its neighbours in the same body down with it. See [`map`] for the count rule.
 
+pub mod batch;
 pub mod config;
+pub mod dedup;
 pub mod ids;
-pub mod input;
-pub mod json_out;
-pub mod lenient;
+pub(crate) mod input;
+pub(crate) mod lenient;
 pub mod map;
-pub mod minify;
-pub mod output;
+pub(crate) mod minify;
+pub mod sink;
 
+pub use batch::{Batch, Record, RecordRef};
 pub use config::{Config, RawMeta, TopicNames};
-pub use output::{Batch, EventType, Record, RecordRef};
+pub use wa_schemas::EventType;
 
 /// Maps webhook bodies with one configuration.
 #[derive(Debug, Clone, Default)]

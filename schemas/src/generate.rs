@@ -40,7 +40,7 @@ pub fn schema_for(topic: Topic) -> Value {
         Topic::Mo => root_schema::<MoEvent>(),
         Topic::Postback => root_schema::<PostbackEvent>(),
         Topic::Delivery => root_schema::<DeliveryReceipt>(),
-        Topic::AccountEvents => root_schema::<AccountEvent>(),
+        Topic::AccountEvent => root_schema::<AccountEvent>(),
         Topic::DeadLetter => root_schema::<DeadLetter>(),
     };
     if let Value::Object(map) = &mut schema {

@@ -11,6 +11,7 @@
 
 pub mod account_event;
 pub mod compat;
+pub mod contract;
 pub mod dead_letter;
 pub mod delivery;
 pub mod docs;
@@ -28,7 +29,7 @@ pub use dead_letter::{DeadLetter, DeadLetterReason, FragmentEncoding, ReasonKind
 pub use delivery::{DeliveryInfo, DeliveryInfoNotification, DeliveryReceipt, DeliveryStatus};
 pub use mo::MoEvent;
 pub use postback::PostbackEvent;
-pub use topic::Topic;
+pub use topic::{EventType, Topic};
 
 /// Version of the event contract, carried in the `schema-version` header of every output
 /// record and in each schema's `$id`. Bump the major version on any breaking change.

@@ -1,6 +1,8 @@
 //! The output topics and the schema each one carries.
 
-/// One output topic of the normalizer. Names are configurable; these are the roles.
+/// One output topic of the normalizer, which is also the kind of record it carries (the
+/// `event-type` header): the two map one to one, so they are one enum. Names are
+/// configurable; these are the roles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Topic {
     // Inbound user messages that are not button taps ([`crate::MoEvent`]).
@@ -10,10 +12,13 @@ pub enum Topic {
     // Delivery receipts, one per Meta status ([`crate::DeliveryReceipt`]).
     Delivery,
     // Every change whose `field` is not `messages` ([`crate::AccountEvent`]).
-    AccountEvents,
+    AccountEvent,
     // What could not be mapped, with the reason ([`crate::DeadLetter`]).
     DeadLetter,
 }
+
+/// The same enum, named for what a record is rather than where it goes.
+pub type EventType = Topic;
 
 impl Topic {
     /// All output topics, in a stable order.
@@ -21,17 +26,17 @@ impl Topic {
         Topic::Mo,
         Topic::Postback,
         Topic::Delivery,
-        Topic::AccountEvents,
+        Topic::AccountEvent,
         Topic::DeadLetter,
     ];
 
     /// The default Kafka topic name (design: `whatsapp.<segment>`).
-    pub fn default_name(self) -> &'static str {
+    pub const fn default_name(self) -> &'static str {
         match self {
             Topic::Mo => "whatsapp.mo",
             Topic::Postback => "whatsapp.postback",
             Topic::Delivery => "whatsapp.delivery",
-            Topic::AccountEvents => "whatsapp.account-events",
+            Topic::AccountEvent => "whatsapp.account-events",
             Topic::DeadLetter => "whatsapp.dead-letter",
         }
     }
@@ -42,7 +47,18 @@ impl Topic {
             Topic::Mo => "mo",
             Topic::Postback => "postback",
             Topic::Delivery => "delivery",
-            Topic::AccountEvents => "account-events",
+            Topic::AccountEvent => "account-events",
+            Topic::DeadLetter => "dead-letter",
+        }
+    }
+
+    /// The `event-type` header value of the records it carries.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Topic::Mo => "MO",
+            Topic::Postback => "postback",
+            Topic::Delivery => "delivery",
+            Topic::AccountEvent => "account-event",
             Topic::DeadLetter => "dead-letter",
         }
     }

@@ -9,8 +9,8 @@ use super::{Ctx, Fragment};
 use crate::ids::IdBuf;
 use crate::lenient::{LInt, Lenient};
 use crate::minify::minify;
-use crate::output::EventType;
 use wa_schemas::time::iso_from_epoch_seconds;
+use wa_schemas::EventType;
 
 impl<'c, 'a> Ctx<'c, 'a> {
     pub(super) fn account_event(

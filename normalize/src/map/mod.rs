@@ -16,12 +16,13 @@ use base64::Engine as _;
 use serde_json::value::RawValue;
 use wa_schemas::{DeadLetter, DeadLetterReason, FragmentEncoding, ReasonKind};
 
+use crate::batch::Batch;
 use crate::config::{Config, RawMeta};
 use crate::ids::IdBuf;
 use crate::input::{Contact, Envelope, MessagesValue, Metadata, RawEnvelope};
 use crate::lenient::{Lenient, Obj};
 use crate::minify::minify;
-use crate::output::{Batch, EventType};
+use wa_schemas::EventType;
 
 /// The Meta `object` of WhatsApp Business Account webhooks.
 const WHATSAPP_OBJECT: &str = "whatsapp_business_account";

@@ -13,8 +13,8 @@ use crate::ids::IdBuf;
 use crate::input::{MetaError, Status};
 use crate::lenient::{Arr, LStr, Lenient, Obj};
 use crate::minify::minify;
-use crate::output::EventType;
 use wa_schemas::time::{iso_from_epoch_seconds, parse_epoch_seconds};
+use wa_schemas::EventType;
 
 impl<'c, 'a> Ctx<'c, 'a> {
     /// Maps one status; a status that cannot be mapped becomes a dead letter.

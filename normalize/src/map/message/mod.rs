@@ -33,11 +33,11 @@ use crate::ids::IdBuf;
 use crate::input::Contact;
 use crate::lenient::{LStr, Lenient, Obj};
 use crate::minify::{minify, minify_into};
-use crate::output::EventType;
 use fields::{checked, reject, required, Reject};
 pub(crate) use kind::MessageKind;
 pub(crate) use meta::Message;
 use taps::Tap;
+use wa_schemas::EventType;
 
 /// What a kind contributes to its event.
 enum Body<'a> {

@@ -1,50 +1,15 @@
 //! The records a raw body maps to, written into one reusable buffer.
+//!
+//! Values are written with `serde_json::to_writer` into the batch's buffer: a hand-written
+//! writer measured only 1.2× faster on the same values, not worth its 550 lines.
 
 use std::ops::Range;
 
 use serde::Serialize;
-use wa_schemas::{Topic, SCHEMA_VERSION};
+use wa_schemas::contract::output_header as header;
+use wa_schemas::{EventType, Topic, SCHEMA_VERSION};
 
 use crate::config::RawMeta;
-
-/// What kind of record it is: the `event-type` header.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum EventType {
-    /// An MO event.
-    Mo,
-    /// A postback event.
-    Postback,
-    /// A delivery receipt.
-    Delivery,
-    /// An account event.
-    AccountEvent,
-    /// A dead letter.
-    DeadLetter,
-}
-
-impl EventType {
-    /// The `event-type` header value.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EventType::Mo => "MO",
-            EventType::Postback => "postback",
-            EventType::Delivery => "delivery",
-            EventType::AccountEvent => "account-event",
-            EventType::DeadLetter => "dead-letter",
-        }
-    }
-
-    /// The topic the record goes to.
-    pub fn topic(self) -> Topic {
-        match self {
-            EventType::Mo => Topic::Mo,
-            EventType::Postback => Topic::Postback,
-            EventType::Delivery => Topic::Delivery,
-            EventType::AccountEvent => Topic::AccountEvents,
-            EventType::DeadLetter => Topic::DeadLetter,
-        }
-    }
-}
 
 #[derive(Debug, Clone)]
 struct Span {
@@ -78,26 +43,26 @@ pub struct RecordRef<'b> {
 impl<'b> RecordRef<'b> {
     /// The output topic role.
     pub fn topic(&self) -> Topic {
-        self.event_type.topic()
+        self.event_type
     }
 
     /// The record's headers: event type and id, schema version, and the raw record's
     /// lineage. The Kafka service adds `traceparent`.
     pub fn headers(&self, meta: &RawMeta<'_>) -> Vec<(&'static str, String)> {
         let mut headers = vec![
-            ("event-type", self.event_type.as_str().to_owned()),
-            ("event-id", self.event_id.to_owned()),
-            ("schema-version", SCHEMA_VERSION.to_owned()),
-            ("raw-topic", meta.topic.to_owned()),
+            (header::EVENT_TYPE, self.event_type.as_str().to_owned()),
+            (header::EVENT_ID, self.event_id.to_owned()),
+            (header::SCHEMA_VERSION, SCHEMA_VERSION.to_owned()),
+            (header::RAW_TOPIC, meta.topic.to_owned()),
         ];
         if let Some(partition) = meta.partition {
-            headers.push(("raw-partition", partition.to_string()));
+            headers.push((header::RAW_PARTITION, partition.to_string()));
         }
         if let Some(offset) = meta.offset {
-            headers.push(("raw-offset", offset.to_string()));
+            headers.push((header::RAW_OFFSET, offset.to_string()));
         }
         if let Some(received_at) = meta.received_at {
-            headers.push(("received-at", received_at.to_owned()));
+            headers.push((header::RECEIVED_AT, received_at.to_owned()));
         }
         headers
     }
@@ -189,7 +154,7 @@ impl Batch {
     ) {
         let event_id = self.push_text(event_id);
         let start = self.buf.len();
-        crate::json_out::to_vec(&mut self.buf, value)
+        serde_json::to_writer(&mut self.buf, value)
             .expect("the event types serialize to JSON without error");
         self.spans.push(Span {
             event_type,
