@@ -35,92 +35,21 @@ impl<'c, 'a> Ctx<'c, 'a> {
         scope: &Scope<'a, '_>,
         raw: &'a RawValue,
     ) -> Result<(), (ReasonKind, String)> {
-        let status: Status<'a> = match serde_json::from_str(raw.get()) {
-            Ok(Lenient::Ok(Obj(status))) => status,
-            Ok(Lenient::Bad(found)) => {
-                return Err((
-                    ReasonKind::InvalidField,
-                    format!("the status is not an object (found {found})"),
-                ))
-            }
-            Ok(Lenient::Missing) => {
-                return Err((
-                    ReasonKind::InvalidField,
-                    "the status is not an object (found null)".to_owned(),
-                ))
-            }
-            Err(e) => {
-                return Err((
-                    ReasonKind::InvalidField,
-                    format!("the status does not have the documented shape: {e}"),
-                ))
-            }
-        };
+        let status = parse(raw)?;
         let wamid = required(&status.id, "id")?;
         let meta_status = required(&status.status, "status")?;
         let timestamp = required(&status.timestamp, "timestamp")?;
         let mut ts_buf = [0u8; 24];
-        let ts = parse_epoch_seconds(timestamp)
-            .and_then(|s| iso_from_epoch_seconds(s, &mut ts_buf))
-            .ok_or_else(|| {
-                (
-                    ReasonKind::InvalidField,
-                    format!("`timestamp` {timestamp:?} is not a number of seconds since 1970"),
-                )
-            })?;
+        let ts = iso_timestamp(timestamp, &mut ts_buf)?;
         let delivery_status = DeliveryStatus::from_meta(meta_status);
         let recipient_id = status.recipient_id.as_str();
         let recipient_user_id = status.recipient_user_id.as_str();
-        let (destination, destination_type) = if status.recipient_type.as_str() == "group" {
-            (recipient_id, DestinationType::Group)
-        } else if recipient_id.is_empty() && !recipient_user_id.is_empty() {
-            (recipient_user_id, DestinationType::Bsuid)
-        } else {
-            (recipient_id, DestinationType::Waid)
-        };
-        let errors = match status.errors {
-            Some(raw) if raw.get() != "null" => {
-                if !raw.get().starts_with('[')
-                    || serde_json::from_str::<Vec<wa_schemas::inner::MetaError>>(raw.get()).is_err()
-                {
-                    return Err((
-                        ReasonKind::UnsupportedField,
-                        "`errors` is not an array of Meta errors".to_owned(),
-                    ));
-                }
-                Some(minify(raw.get()))
-            }
-            _ => None,
-        };
-        let infos: Vec<AdditionalInfo> = status
-            .errors
-            .and_then(|e| {
-                serde_json::from_str::<Lenient<Arr<Lenient<Obj<MetaError>>>>>(e.get()).ok()
-            })
-            .and_then(Lenient::into_ok)
-            .map(|items| {
-                items
-                    .0
-                    .into_iter()
-                    .filter_map(Lenient::into_ok)
-                    .map(|Obj(e)| AdditionalInfo {
-                        code: e.code.ok().copied().unwrap_or(0),
-                        title: match e.title {
-                            Lenient::Ok(title) => title,
-                            _ => Cow::Owned(e.message.as_str().to_owned()),
-                        },
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+        let (destination, destination_type) = destination(&status);
+        let errors = checked_errors(status.errors)?;
+        let infos = additional_info(status.errors);
         let additional_info =
             (delivery_status == DeliveryStatus::Failed || !infos.is_empty()).then_some(infos);
-        let participant = status.recipient_participant_id.as_str();
-        let event_id = if participant.is_empty() {
-            IdBuf::v5(&[wamid, meta_status])
-        } else {
-            IdBuf::v5(&[wamid, meta_status, participant])
-        };
+        let event_id = receipt_id(wamid, meta_status, status.recipient_participant_id.as_str());
         let conversation = status.conversation.ok().map(|c| &c.0);
         let mut expires_buf = [0u8; 24];
         let conversation_expires_at = conversation
@@ -169,11 +98,9 @@ impl<'c, 'a> Ctx<'c, 'a> {
                 errors: Cow::Borrowed(errors.as_deref().unwrap_or("")),
             },
         };
-        let user = if recipient_id.is_empty() {
-            recipient_user_id
-        } else {
-            recipient_id
-        };
+        let user = Some(recipient_id)
+            .filter(|id| !id.is_empty())
+            .unwrap_or(recipient_user_id);
         self.out.push(
             EventType::Delivery,
             Some((scope.phone_number_id, user)),
@@ -182,6 +109,101 @@ impl<'c, 'a> Ctx<'c, 'a> {
         );
         Ok(())
     }
+}
+
+/// One status, or why it is not one.
+fn parse<'a>(raw: &'a RawValue) -> Result<Status<'a>, (ReasonKind, String)> {
+    match serde_json::from_str(raw.get()) {
+        Ok(Lenient::Ok(Obj(status))) => Ok(status),
+        Ok(Lenient::Bad(found)) => Err((
+            ReasonKind::InvalidField,
+            format!("the status is not an object (found {found})"),
+        )),
+        Ok(Lenient::Missing) => Err((
+            ReasonKind::InvalidField,
+            "the status is not an object (found null)".to_owned(),
+        )),
+        Err(e) => Err((
+            ReasonKind::InvalidField,
+            format!("the status does not have the documented shape: {e}"),
+        )),
+    }
+}
+
+/// Meta's epoch seconds as ISO-8601 UTC with milliseconds, written into `buf`.
+fn iso_timestamp<'b>(
+    timestamp: &str,
+    buf: &'b mut [u8; 24],
+) -> Result<&'b str, (ReasonKind, String)> {
+    parse_epoch_seconds(timestamp)
+        .and_then(|s| iso_from_epoch_seconds(s, buf))
+        .ok_or_else(|| {
+            (
+                ReasonKind::InvalidField,
+                format!("`timestamp` {timestamp:?} is not a number of seconds since 1970"),
+            )
+        })
+}
+
+/// The receipt's deterministic id: one per message, status and (in groups) participant.
+fn receipt_id(wamid: &str, meta_status: &str, participant: &str) -> IdBuf {
+    if participant.is_empty() {
+        IdBuf::v5(&[wamid, meta_status])
+    } else {
+        IdBuf::v5(&[wamid, meta_status, participant])
+    }
+}
+
+/// Who the receipt is for: a group, a BSUID-only user, or a WhatsApp id.
+fn destination<'s>(status: &'s Status<'_>) -> (&'s str, DestinationType) {
+    let recipient_id = status.recipient_id.as_str();
+    let recipient_user_id = status.recipient_user_id.as_str();
+    if status.recipient_type.as_str() == "group" {
+        (recipient_id, DestinationType::Group)
+    } else if recipient_id.is_empty() && !recipient_user_id.is_empty() {
+        (recipient_user_id, DestinationType::Bsuid)
+    } else {
+        (recipient_id, DestinationType::Waid)
+    }
+}
+
+/// Meta's `errors`, checked against their documented shape and passed on compact.
+fn checked_errors(raw: Option<&RawValue>) -> Result<Option<String>, (ReasonKind, String)> {
+    match raw {
+        Some(raw) if raw.get() != "null" => {
+            if !raw.get().starts_with('[')
+                || serde_json::from_str::<Vec<wa_schemas::inner::MetaError>>(raw.get()).is_err()
+            {
+                return Err((
+                    ReasonKind::UnsupportedField,
+                    "`errors` is not an array of Meta errors".to_owned(),
+                ));
+            }
+            Ok(Some(minify(raw.get())))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// The seed's `additional_info`: `{code, title}` of each of Meta's errors.
+fn additional_info(raw: Option<&RawValue>) -> Vec<AdditionalInfo<'_>> {
+    raw.and_then(|e| serde_json::from_str::<Lenient<Arr<Lenient<Obj<MetaError>>>>>(e.get()).ok())
+        .and_then(Lenient::into_ok)
+        .map(|items| {
+            items
+                .0
+                .into_iter()
+                .filter_map(Lenient::into_ok)
+                .map(|Obj(e)| AdditionalInfo {
+                    code: e.code.ok().copied().unwrap_or(0),
+                    title: match e.title {
+                        Lenient::Ok(title) => title,
+                        _ => Cow::Owned(e.message.as_str().to_owned()),
+                    },
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 fn required<'s>(field: &'s LStr<'_>, name: &str) -> Result<&'s str, (ReasonKind, String)> {

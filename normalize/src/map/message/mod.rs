@@ -178,34 +178,13 @@ impl<'c, 'a> Ctx<'c, 'a> {
     }
 
     fn try_message(&mut self, scope: &Scope<'a, '_>, raw: &'a RawValue) -> Result<(), Reject> {
-        let message: Message<'a> = match serde_json::from_str(raw.get()) {
-            Ok(Lenient::Ok(Obj(message))) => message,
-            Ok(other) => {
-                return Err(reject(
-                    ReasonKind::InvalidField,
-                    format!(
-                        "the message is not an object (found {})",
-                        fields::found(&other)
-                    ),
-                ))
-            }
-            Err(e) => {
-                return Err(reject(
-                    ReasonKind::InvalidField,
-                    format!("the message does not have the documented shape: {e}"),
-                ))
-            }
-        };
+        let message = parse(raw)?;
         let wamid = required(&message.id, "id")?;
         let kind_name = required(&message.kind, "type")?;
         let mut ts_buf = [0u8; 24];
         let ts = timestamp(&message.timestamp, &mut ts_buf)?;
         let sender = Sender::of(&message, scope.contacts);
         let tid = IdBuf::tid(wamid);
-        let identity = message
-            .identity
-            .and_then(|raw| serde_json::from_str::<Lenient<Obj<Identity>>>(raw.get()).ok())
-            .and_then(Lenient::into_ok);
         let context = checked::<MessageContext>(message.context, "context", b'{')?;
         let referral = checked::<Referral>(message.referral, "referral", b'{')?;
         let errors = checked::<Vec<MetaError>>(message.errors, "errors", b'[')?;
@@ -219,14 +198,19 @@ impl<'c, 'a> Ctx<'c, 'a> {
             Body::Mo(content) => content.identity.take(),
             Body::Postback(_) => None,
         };
-        let identity_hash = announced
-            .as_deref()
-            .filter(|h| !h.is_empty())
-            .or(identity
-                .as_ref()
-                .map(|i| i.0.hash.as_str())
-                .filter(|h| !h.is_empty()))
-            .unwrap_or(sender.contact_hash);
+        let legacy = message
+            .identity
+            .and_then(|raw| serde_json::from_str::<Lenient<Obj<Identity>>>(raw.get()).ok())
+            .and_then(Lenient::into_ok);
+        // The hash a system message announces, else the message's own, else the contact's.
+        let identity_hash = [
+            announced.as_deref(),
+            legacy.as_ref().map(|i| i.0.hash.as_str()),
+        ]
+        .into_iter()
+        .flatten()
+        .find(|h| !h.is_empty())
+        .unwrap_or(sender.contact_hash);
         let scope: &Scope<'_, '_> = scope;
         let key = Some((scope.phone_number_id, sender.key_user()));
         let common = Common {
@@ -297,6 +281,24 @@ impl<'c, 'a> Ctx<'c, 'a> {
             _ => Content::default(),
         };
         Ok(Body::Mo(content))
+    }
+}
+
+/// One message object, or why it is not one.
+fn parse(raw: &RawValue) -> Result<Message<'_>, Reject> {
+    match serde_json::from_str(raw.get()) {
+        Ok(Lenient::Ok(Obj(message))) => Ok(message),
+        Ok(other) => Err(reject(
+            ReasonKind::InvalidField,
+            format!(
+                "the message is not an object (found {})",
+                fields::found(&other)
+            ),
+        )),
+        Err(e) => Err(reject(
+            ReasonKind::InvalidField,
+            format!("the message does not have the documented shape: {e}"),
+        )),
     }
 }
 
