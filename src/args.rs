@@ -76,6 +76,17 @@ impl MappingArgs {
     }
 }
 
+/// What every stage that talks to Kafka takes: the raw topic, the limits, the cluster.
+#[derive(Debug, Clone, Args)]
+pub struct StageArgs {
+    #[command(flatten)]
+    pub raw: RawTopicArgs,
+    #[command(flatten)]
+    pub limits: LimitsArgs,
+    #[command(flatten)]
+    pub kafka: crate::kafka::KafkaArgs,
+}
+
 /// The raw topic.
 #[derive(Debug, Clone, Args)]
 pub struct RawTopicArgs {

@@ -9,8 +9,7 @@ use clap::Args;
 use wa_ingest::signature::Secrets;
 use wa_ingest::{Ingest, IngestConfig, KafkaSettings, KafkaSink};
 
-use crate::args::{LimitsArgs, RawTopicArgs};
-use crate::kafka::KafkaArgs;
+use crate::args::{LimitsArgs, StageArgs};
 
 /// `wa-pipeline ingest`: its options.
 #[derive(Debug, Args)]
@@ -18,11 +17,7 @@ pub struct IngestCommand {
     #[command(flatten)]
     pub ingest: IngestArgs,
     #[command(flatten)]
-    pub raw: RawTopicArgs,
-    #[command(flatten)]
-    pub limits: LimitsArgs,
-    #[command(flatten)]
-    pub kafka: KafkaArgs,
+    pub stage: StageArgs,
 }
 
 /// Options of the receiver.
@@ -86,20 +81,14 @@ impl IngestArgs {
     }
 
     /// Producer settings.
-    pub fn kafka_settings(
-        &self,
-        brokers: &str,
-        topic: &str,
-        limits: &LimitsArgs,
-        kafka: &KafkaArgs,
-    ) -> KafkaSettings {
+    pub fn kafka_settings(&self, brokers: &str, stage: &StageArgs) -> KafkaSettings {
         KafkaSettings {
             brokers: brokers.to_owned(),
-            topic: topic.to_owned(),
-            max_body_bytes: limits.max_body_bytes,
+            topic: stage.raw.topic_raw.clone(),
+            max_body_bytes: stage.limits.max_body_bytes,
             produce_timeout: self.produce_timeout,
             linger: self.linger,
-            extra: kafka.kafka_properties.0.clone(),
+            extra: stage.kafka.kafka_properties.0.clone(),
         }
     }
 }
@@ -108,14 +97,13 @@ impl IngestArgs {
 pub async fn build(
     args: &IngestArgs,
     secrets: Secrets,
-    topic: &str,
-    limits: &LimitsArgs,
-    kafka: &KafkaArgs,
+    stage: &StageArgs,
     brokers: &str,
 ) -> anyhow::Result<(tokio::net::TcpListener, Arc<Ingest<KafkaSink>>)> {
-    let sink = KafkaSink::new(&args.kafka_settings(brokers, topic, limits, kafka))
+    let sink = KafkaSink::new(&args.kafka_settings(brokers, stage))
         .context("cannot create the Kafka producer")?;
-    let config = args.config(secrets, limits);
+    let config = args.config(secrets, &stage.limits);
+    let topic = &stage.raw.topic_raw;
     if config.verify_token.is_none() {
         tracing::warn!("no WHATSAPP_VERIFY_TOKEN: Meta's verification handshake will be refused");
     }
@@ -139,21 +127,14 @@ pub async fn build(
 /// Runs the receiver until SIGTERM/SIGINT.
 pub async fn run(command: IngestCommand) -> anyhow::Result<()> {
     let secrets = command.ingest.secrets()?;
-    let brokers = command.kafka.brokers()?.to_owned();
-    let settings = command.kafka.settings(&brokers)?;
-    command
+    let stage = &command.stage;
+    let brokers = stage.kafka.brokers()?.to_owned();
+    let settings = stage.kafka.settings(&brokers)?;
+    stage
         .kafka
-        .create_topics(&settings, &command.raw, None, &command.limits)
+        .create_topics(&settings, &stage.raw, None, &stage.limits)
         .await?;
-    let (listener, ingest) = build(
-        &command.ingest,
-        secrets,
-        &command.raw.topic_raw,
-        &command.limits,
-        &command.kafka,
-        &brokers,
-    )
-    .await?;
+    let (listener, ingest) = build(&command.ingest, secrets, stage, &brokers).await?;
     wa_ingest::server::serve(listener, ingest, crate::shutdown::signal()).await;
     Ok(())
 }

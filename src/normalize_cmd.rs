@@ -10,8 +10,7 @@ use wa_normalize::service::{self, ServiceConfig, ServiceError};
 use wa_normalize::Normalizer;
 use wa_schemas::contract::DEFAULT_GROUP_ID;
 
-use crate::args::{LimitsArgs, MappingArgs, RawTopicArgs};
-use crate::kafka::KafkaArgs;
+use crate::args::{MappingArgs, StageArgs};
 
 /// `wa-pipeline normalize`: its options.
 #[derive(Debug, Args)]
@@ -21,11 +20,7 @@ pub struct NormalizeCommand {
     #[command(flatten)]
     pub mapping: MappingArgs,
     #[command(flatten)]
-    pub raw: RawTopicArgs,
-    #[command(flatten)]
-    pub limits: LimitsArgs,
-    #[command(flatten)]
-    pub kafka: KafkaArgs,
+    pub stage: StageArgs,
 }
 
 /// Options of the normalize service.
@@ -50,12 +45,8 @@ pub struct NormalizeArgs {
 
 impl NormalizeArgs {
     /// The service configuration.
-    pub fn config(
-        &self,
-        client: ClientSettings,
-        raw: &RawTopicArgs,
-        limits: &LimitsArgs,
-    ) -> ServiceConfig {
+    pub fn config(&self, client: ClientSettings, stage: &StageArgs) -> ServiceConfig {
+        let (raw, limits) = (&stage.raw, &stage.limits);
         let mut config = ServiceConfig::new(client);
         config.group_id = self.group_id.clone();
         config.raw_topic = raw.topic_raw.clone();
@@ -71,21 +62,16 @@ impl NormalizeArgs {
 
 /// Runs normalize alone until SIGTERM/SIGINT.
 pub async fn run(command: NormalizeCommand) -> anyhow::Result<()> {
-    let brokers = command.kafka.brokers()?.to_owned();
-    let settings = command.kafka.settings(&brokers)?;
-    command
+    let stage = &command.stage;
+    let brokers = stage.kafka.brokers()?.to_owned();
+    let settings = stage.kafka.settings(&brokers)?;
+    let mapping = Some(&command.mapping);
+    stage
         .kafka
-        .create_topics(
-            &settings,
-            &command.raw,
-            Some(&command.mapping),
-            &command.limits,
-        )
+        .create_topics(&settings, &stage.raw, mapping, &stage.limits)
         .await?;
     let normalizer = Arc::new(Normalizer::new(command.mapping.config()));
-    let config = command
-        .normalize
-        .config(settings, &command.raw, &command.limits);
+    let config = command.normalize.config(settings, stage);
     let shutdown = crate::shutdown::on_signal();
     run_supervised(config, normalizer, shutdown, false)
         .await

@@ -10,9 +10,8 @@ use wa_ingest::signature::{sign, Secrets};
 use wa_normalize::Normalizer;
 use wa_schemas::Topic;
 
-use crate::args::{LimitsArgs, MappingArgs, RawTopicArgs};
+use crate::args::{MappingArgs, RawTopicArgs, StageArgs};
 use crate::ingest_cmd::IngestArgs;
-use crate::kafka::KafkaArgs;
 use crate::normalize_cmd::NormalizeArgs;
 
 /// Options of `run`: those of ingest and normalize together.
@@ -28,11 +27,7 @@ pub struct RunArgs {
     #[command(flatten)]
     pub mapping: MappingArgs,
     #[command(flatten)]
-    pub raw: RawTopicArgs,
-    #[command(flatten)]
-    pub limits: LimitsArgs,
-    #[command(flatten)]
-    pub kafka: KafkaArgs,
+    pub stage: StageArgs,
 }
 
 /// The sample body of the printed example request.
@@ -47,18 +42,11 @@ pub async fn run(mut args: RunArgs) -> anyhow::Result<()> {
     // The embedded broker lives as long as this process.
     let (brokers, embedded) = brokers(&args).await?;
     let secrets = secrets_or_generated(&mut args)?;
-    let (listener, ingest) = crate::ingest_cmd::build(
-        &args.ingest,
-        secrets,
-        &args.raw.topic_raw,
-        &args.limits,
-        &args.kafka,
-        &brokers,
-    )
-    .await?;
+    let (listener, ingest) =
+        crate::ingest_cmd::build(&args.ingest, secrets, &args.stage, &brokers).await?;
     let normalizer = Arc::new(Normalizer::new(args.mapping.config()));
-    let settings = args.kafka.settings(&brokers)?;
-    let config = args.normalize.config(settings, &args.raw, &args.limits);
+    let settings = args.stage.kafka.settings(&brokers)?;
+    let config = args.normalize.config(settings, &args.stage);
     let normalize = tokio::spawn(crate::normalize_cmd::run_supervised(
         config,
         normalizer,
@@ -76,19 +64,22 @@ pub async fn run(mut args: RunArgs) -> anyhow::Result<()> {
 
 /// The configured brokers (topics created when asked), or an embedded broker's.
 async fn brokers(args: &RunArgs) -> anyhow::Result<(String, Option<Embedded>)> {
-    let configured = args
+    let stage = &args.stage;
+    let configured = stage
         .kafka
         .kafka_brokers
         .as_deref()
         .filter(|b| !b.trim().is_empty());
     if let Some(brokers) = configured {
-        let settings = args.kafka.settings(brokers)?;
-        args.kafka
-            .create_topics(&settings, &args.raw, Some(&args.mapping), &args.limits)
+        let settings = stage.kafka.settings(brokers)?;
+        let mapping = Some(&args.mapping);
+        stage
+            .kafka
+            .create_topics(&settings, &stage.raw, mapping, &stage.limits)
             .await?;
         return Ok((brokers.to_owned(), None));
     }
-    let cluster = embedded_broker(&args.mapping, &args.raw)?;
+    let cluster = embedded_broker(&args.mapping, &stage.raw)?;
     let brokers = cluster.bootstrap_servers();
     eprintln!(
         "\nNo KAFKA_BROKERS configured: started an embedded broker (librdkafka's mock \

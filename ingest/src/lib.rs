@@ -1,6 +1,11 @@
 //! The webhook receiver: answers Meta's handshake, verifies `X-Hub-Signature-256` on the raw
 //! bytes, and stores each body unchanged on the raw topic, answering 200 only once the
 //! broker acknowledged it and 503 when it cannot within the bound.
+//!
+//! Rooms: [`server`] (accept loop, connections, graceful drain), [`service`] (routing and
+//! the outcome of each request), [`handshake`], [`signature`], [`record`] (the raw record
+//! and its headers), [`key`] (the record key), [`sink`] (the Kafka producer), [`error`]
+//! (every error's status, in one place), [`config`].
 
 pub mod config;
 pub mod error;

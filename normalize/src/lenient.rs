@@ -53,12 +53,50 @@ fn drain_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<(), A::Error> {
     Ok(())
 }
 
-/// Implements the visitor methods for the JSON types a wrapper does not accept.
-macro_rules! reject_scalars {
-    ($($method:ident($ty:ty) => $name:literal),* $(,)?) => {
-        $(fn $method<E: de::Error>(self, _: $ty) -> Result<Self::Value, E> {
-            Ok(Lenient::Bad($name))
-        })*
+/// The visitor methods every wrapper shares: `null` is missing, and each JSON type listed
+/// after `reject` is recorded as found (and skipped, for objects and arrays).
+macro_rules! lenient_visitor {
+    (reject $($kind:ident)*) => {
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("any JSON value")
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(Lenient::Missing)
+        }
+        $(lenient_visitor!(@ $kind);)*
+    };
+    (@ bool) => {
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(Lenient::Bad("boolean"))
+        }
+    };
+    (@ number) => {
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+            Ok(Lenient::Bad("number"))
+        }
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+            Ok(Lenient::Bad("number"))
+        }
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+            Ok(Lenient::Bad("number"))
+        }
+    };
+    (@ string) => {
+        fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+            Ok(Lenient::Bad("string"))
+        }
+    };
+    (@ object) => {
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+            drain_map(map)?;
+            Ok(Lenient::Bad("object"))
+        }
+    };
+    (@ array) => {
+        fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+            drain_seq(seq)?;
+            Ok(Lenient::Bad("array"))
+        }
     };
 }
 
@@ -71,9 +109,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Lenient<Cow<'a, str>> {
         struct V<'a>(PhantomData<&'a ()>);
         impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
             type Value = Lenient<Cow<'a, str>>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("any JSON value")
-            }
+            lenient_visitor!(reject bool object array);
             fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
                 Ok(Lenient::Ok(Cow::Borrowed(v)))
             }
@@ -92,18 +128,6 @@ impl<'de: 'a, 'a> Deserialize<'de> for Lenient<Cow<'a, str>> {
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
                 Ok(Lenient::Ok(Cow::Owned(v.to_string())))
             }
-            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-                Ok(Lenient::Missing)
-            }
-            reject_scalars!(visit_bool(bool) => "boolean");
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-                drain_map(map)?;
-                Ok(Lenient::Bad("object"))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-                drain_seq(seq)?;
-                Ok(Lenient::Bad("array"))
-            }
         }
         deserializer.deserialize_any(V(PhantomData))
     }
@@ -117,9 +141,7 @@ impl<'de> Deserialize<'de> for Lenient<i64> {
         struct V;
         impl<'de> Visitor<'de> for V {
             type Value = Lenient<i64>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("any JSON value")
-            }
+            lenient_visitor!(reject bool object array);
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
                 Ok(i64::try_from(v).map_or(Lenient::Bad("number"), Lenient::Ok))
             }
@@ -136,18 +158,6 @@ impl<'de> Deserialize<'de> for Lenient<i64> {
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
                 Ok(v.trim().parse().map_or(Lenient::Bad("string"), Lenient::Ok))
             }
-            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-                Ok(Lenient::Missing)
-            }
-            reject_scalars!(visit_bool(bool) => "boolean");
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-                drain_map(map)?;
-                Ok(Lenient::Bad("object"))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-                drain_seq(seq)?;
-                Ok(Lenient::Bad("array"))
-            }
         }
         deserializer.deserialize_any(V)
     }
@@ -161,26 +171,9 @@ impl<'de> Deserialize<'de> for Lenient<bool> {
         struct V;
         impl<'de> Visitor<'de> for V {
             type Value = Lenient<bool>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("any JSON value")
-            }
+            lenient_visitor!(reject number string object array);
             fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
                 Ok(Lenient::Ok(v))
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-                Ok(Lenient::Missing)
-            }
-            reject_scalars!(
-                visit_u64(u64) => "number", visit_i64(i64) => "number",
-                visit_f64(f64) => "number", visit_str(&str) => "string",
-            );
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-                drain_map(map)?;
-                Ok(Lenient::Bad("object"))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-                drain_seq(seq)?;
-                Ok(Lenient::Bad("array"))
             }
         }
         deserializer.deserialize_any(V)
@@ -197,23 +190,9 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Lenient<Obj<T>> {
         struct V<T>(PhantomData<T>);
         impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
             type Value = Lenient<Obj<T>>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("any JSON value")
-            }
+            lenient_visitor!(reject bool number string array);
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
                 T::deserialize(MapAccessDeserializer::new(map)).map(|v| Lenient::Ok(Obj(v)))
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-                Ok(Lenient::Missing)
-            }
-            reject_scalars!(
-                visit_bool(bool) => "boolean", visit_u64(u64) => "number",
-                visit_i64(i64) => "number", visit_f64(f64) => "number",
-                visit_str(&str) => "string",
-            );
-            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-                drain_seq(seq)?;
-                Ok(Lenient::Bad("array"))
             }
         }
         deserializer.deserialize_any(V(PhantomData))
@@ -230,27 +209,13 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Lenient<Arr<T>> {
         struct V<T>(PhantomData<T>);
         impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
             type Value = Lenient<Arr<T>>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("any JSON value")
-            }
+            lenient_visitor!(reject bool number string object);
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
                 let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
                 while let Some(item) = seq.next_element()? {
                     items.push(item);
                 }
                 Ok(Lenient::Ok(Arr(items)))
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-                Ok(Lenient::Missing)
-            }
-            reject_scalars!(
-                visit_bool(bool) => "boolean", visit_u64(u64) => "number",
-                visit_i64(i64) => "number", visit_f64(f64) => "number",
-                visit_str(&str) => "string",
-            );
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-                drain_map(map)?;
-                Ok(Lenient::Bad("object"))
             }
         }
         deserializer.deserialize_any(V(PhantomData))

@@ -8,6 +8,12 @@
 //! Field names and types of the seed (the Webex Connect WhatsApp payloads) are kept exactly,
 //! including the JSON-encoded strings (`attachments`, `location`, `contacts`, `system`).
 //! Everything we add is additive and camelCase. Consumers must tolerate fields added later.
+//!
+//! Rooms: one module per output type ([`mo`], [`postback`], [`delivery`], [`account_event`],
+//! [`dead_letter`]) and the JSON-in-string types ([`inner`]); [`topic`] and [`contract`]
+//! (what the stages agree on besides the types); [`generate`], [`docs`] and [`compat`]
+//! (schemas, documentation and the compatibility check made from the types); [`time`] and
+//! [`trace`] (conventions shared by the stages).
 
 pub mod account_event;
 pub mod compat;
