@@ -8,8 +8,8 @@
 //! (every error's status, in one place), [`config`].
 
 pub mod config;
-pub mod error;
-pub mod handshake;
+pub(crate) mod error;
+pub(crate) mod handshake;
 pub mod key;
 pub mod record;
 pub mod server;

@@ -17,10 +17,10 @@
 pub mod batch;
 pub mod config;
 pub mod dedup;
-pub mod ids;
+pub(crate) mod ids;
 pub(crate) mod input;
 pub(crate) mod lenient;
-pub mod map;
+pub(crate) mod map;
 pub(crate) mod minify;
 pub mod sink;
 
