@@ -9,7 +9,8 @@
 #   scripts/tansu.sh default-topics DIR   create the pipeline's default topics
 #   scripts/tansu.sh stop DIR         stop it (SIGTERM, then SIGKILL after a grace period)
 #
-# Environment: TANSU_BIN (default: tansu on PATH or ~/.cargo/bin/tansu).
+# Environment: TANSU_BIN (default: tansu on PATH or ~/.cargo/bin/tansu); for start,
+# TANSU_ADVERTISED_URL (default: the listener) and TANSU_EXTRA_ARGS (e.g. --authentication).
 set -euo pipefail
 
 TANSU_VERSION=0.6.0
@@ -77,10 +78,11 @@ cmd_start() {
   : > "$dir/.env"
   (
     cd "$dir"
+    # shellcheck disable=SC2086
     exec "$(tansu_bin)" broker \
       --listener-url "tcp://127.0.0.1:$port" \
-      --advertised-listener-url "tcp://127.0.0.1:$port" \
-      --storage-engine "sqlite://tansu.db" \
+      --advertised-listener-url "${TANSU_ADVERTISED_URL:-tcp://127.0.0.1:$port}" \
+      --storage-engine "sqlite://tansu.db" ${TANSU_EXTRA_ARGS:-} \
       >>"$dir/tansu.log" 2>&1
   ) &
   echo $! > "$dir/pid"

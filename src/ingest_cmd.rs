@@ -81,14 +81,18 @@ impl IngestArgs {
     }
 
     /// Producer settings.
-    pub fn kafka_settings(&self, brokers: &str, stage: &StageArgs) -> KafkaSettings {
+    pub fn kafka_settings(
+        &self,
+        client: &wa_kafka::ClientSettings,
+        stage: &StageArgs,
+    ) -> KafkaSettings {
         KafkaSettings {
-            brokers: brokers.to_owned(),
+            brokers: client.brokers().to_owned(),
             topic: stage.raw.topic_raw.clone(),
             max_body_bytes: stage.limits.max_body_bytes,
             produce_timeout: self.produce_timeout,
             linger: self.linger,
-            extra: stage.kafka.kafka_properties.0.clone(),
+            extra: client.common_properties(),
         }
     }
 }
@@ -100,7 +104,8 @@ pub async fn build(
     stage: &StageArgs,
     brokers: &str,
 ) -> anyhow::Result<(tokio::net::TcpListener, Arc<Ingest<KafkaSink>>)> {
-    let sink = KafkaSink::new(&args.kafka_settings(brokers, stage))
+    let client = stage.kafka.settings(brokers)?;
+    let sink = KafkaSink::new(&args.kafka_settings(&client, stage))
         .context("cannot create the Kafka producer")?;
     let config = args.config(secrets, &stage.limits);
     let topic = &stage.raw.topic_raw;
@@ -130,6 +135,7 @@ pub async fn run(command: IngestCommand) -> anyhow::Result<()> {
     let stage = &command.stage;
     let brokers = stage.kafka.brokers()?.to_owned();
     let settings = stage.kafka.settings(&brokers)?;
+    crate::kafka::KafkaArgs::probe(&settings).await?;
     stage
         .kafka
         .create_topics(&settings, &stage.raw, None, &stage.limits)

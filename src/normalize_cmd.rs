@@ -65,6 +65,7 @@ pub async fn run(command: NormalizeCommand) -> anyhow::Result<()> {
     let stage = &command.stage;
     let brokers = stage.kafka.brokers()?.to_owned();
     let settings = stage.kafka.settings(&brokers)?;
+    crate::kafka::KafkaArgs::probe(&settings).await?;
     let mapping = Some(&command.mapping);
     stage
         .kafka

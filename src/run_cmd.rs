@@ -72,6 +72,7 @@ async fn brokers(args: &RunArgs) -> anyhow::Result<(String, Option<Embedded>)> {
         .filter(|b| !b.trim().is_empty());
     if let Some(brokers) = configured {
         let settings = stage.kafka.settings(brokers)?;
+        crate::kafka::KafkaArgs::probe(&settings).await?;
         let mapping = Some(&args.mapping);
         stage
             .kafka

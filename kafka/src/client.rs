@@ -10,12 +10,54 @@ use std::time::Duration;
 use rdkafka::config::ClientConfig;
 
 use crate::guarded::{self, ConfigError};
+use crate::security::{Security, SecurityError};
 
-/// How to reach the cluster: the brokers and the user's extra properties.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// How to reach the cluster: the brokers, TLS and SASL, and the user's extra properties.
+#[derive(Clone, PartialEq, Eq)]
 pub struct ClientSettings {
     brokers: String,
+    security: Security,
     properties: Vec<(String, String)>,
+}
+
+/// Property values that are secrets are never printed.
+impl std::fmt::Debug for ClientSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let properties: Vec<(&str, &str)> = self
+            .properties
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str(),
+                    if is_sensitive(k) {
+                        "[redacted]"
+                    } else {
+                        v.as_str()
+                    },
+                )
+            })
+            .collect();
+        f.debug_struct("ClientSettings")
+            .field("brokers", &self.brokers)
+            .field("security", &self.security)
+            .field("properties", &properties)
+            .finish()
+    }
+}
+
+/// Whether a librdkafka property holds a secret.
+pub fn is_sensitive(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    [
+        "password",
+        "secret",
+        "sasl.jaas",
+        "ssl.key.pem",
+        "ssl_key",
+        "token",
+    ]
+    .iter()
+    .any(|s| key.contains(s))
 }
 
 /// What a client is for; decides the settings its guarantees rest on.
@@ -64,8 +106,27 @@ impl ClientSettings {
         guarded::check(&properties)?;
         Ok(ClientSettings {
             brokers: brokers.into(),
+            security: Security::default(),
             properties,
         })
+    }
+
+    /// These settings with TLS and SASL options.
+    ///
+    /// # Errors
+    /// [`SecurityError`] when the options contradict each other or a file is missing.
+    pub fn with_security(mut self, security: Security) -> Result<Self, SecurityError> {
+        security.apply(&mut ClientConfig::new())?;
+        self.security = security;
+        Ok(self)
+    }
+
+    /// The librdkafka properties every client gets besides its role's: TLS and SASL, then
+    /// the user's extras (for clients configured elsewhere, such as ingest's sink).
+    pub fn common_properties(&self) -> Vec<(String, String)> {
+        let mut out = self.security.properties().unwrap_or_default();
+        out.extend(self.properties.iter().cloned());
+        out
     }
 
     /// The bootstrap brokers.
@@ -77,6 +138,8 @@ impl ClientSettings {
     pub fn config(&self, role: Role<'_>) -> ClientConfig {
         let mut config = ClientConfig::new();
         config.set("bootstrap.servers", &self.brokers);
+        // Checked by `with_security`.
+        let _ = self.security.apply(&mut config);
         match role {
             Role::RawProducer {
                 delivery_timeout,

@@ -6,13 +6,19 @@
 //! - [`guarded`]: the extra properties that would weaken those guarantees, refused at
 //!   startup with the reason;
 //! - [`failure`]: which produce errors a retry can cure and which stop the service;
+//! - [`security`]: TLS and SASL (PLAIN, SCRAM, OAUTHBEARER/OIDC) options;
+//! - [`probe`]: a startup check that names a wrong password, an untrusted CA or a protocol
+//!   that does not match the listener;
 //! - [`topics`]: creating the topics, sized for the body limit.
 
 pub mod client;
 pub mod failure;
 pub mod guarded;
+pub mod probe;
+pub mod security;
 pub mod topics;
 
 pub use client::{ClientSettings, Role};
 pub use failure::{classify, Failure};
 pub use guarded::ConfigError;
+pub use security::{Mechanism, Oidc, Protocol, Secret, Security, SecurityError};
