@@ -284,7 +284,10 @@ mod tests {
     }
 
     fn get<'p>(props: &'p [(String, String)], key: &str) -> Option<&'p str> {
-        props.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        props
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 
     /// librdkafka itself accepts the configuration: the build has TLS, SCRAM and OIDC.
@@ -313,10 +316,16 @@ mod tests {
         assert_eq!(get(&p, "sasl.mechanism"), Some("PLAIN"));
         assert_eq!(get(&p, "sasl.username"), Some("key"));
         assert_eq!(get(&p, "sasl.password"), Some("s3cret"));
-        assert_eq!(get(&p, "ssl.endpoint.identification.algorithm"), Some("https"));
+        assert_eq!(
+            get(&p, "ssl.endpoint.identification.algorithm"),
+            Some("https")
+        );
         accepted_by_librdkafka(&plain());
         let debug = format!("{:?}", plain());
-        assert!(!debug.contains("s3cret") && debug.contains("[redacted]"), "{debug}");
+        assert!(
+            !debug.contains("s3cret") && debug.contains("[redacted]"),
+            "{debug}"
+        );
     }
 
     #[test]
@@ -334,7 +343,10 @@ mod tests {
         let p = props(&security);
         assert_eq!(get(&p, "sasl.mechanism"), Some("OAUTHBEARER"));
         assert_eq!(get(&p, "sasl.oauthbearer.method"), Some("oidc"));
-        assert_eq!(get(&p, "sasl.oauthbearer.client.secret"), Some("client-s3cret"));
+        assert_eq!(
+            get(&p, "sasl.oauthbearer.client.secret"),
+            Some("client-s3cret")
+        );
         assert_eq!(get(&p, "sasl.oauthbearer.scope"), Some("kafka"));
         accepted_by_librdkafka(&security);
         assert!(!format!("{security:?}").contains("client-s3cret"));
@@ -346,7 +358,9 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let (cert, key) = (dir.join("client.pem"), dir.join("client.key"));
         let made = std::process::Command::new("openssl")
-            .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"])
+            .args([
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+            ])
             .args(["-subj", "/CN=wa-client", "-keyout"])
             .arg(&key)
             .arg("-out")
@@ -365,7 +379,10 @@ mod tests {
         assert_eq!(get(&p, "security.protocol"), Some("ssl"));
         assert_eq!(get(&p, "ssl.certificate.location"), cert.to_str());
         assert_eq!(get(&p, "ssl.key.location"), key.to_str());
-        assert_eq!(get(&p, "ssl.endpoint.identification.algorithm"), Some("none"));
+        assert_eq!(
+            get(&p, "ssl.endpoint.identification.algorithm"),
+            Some("none")
+        );
         accepted_by_librdkafka(&security);
         let _ = std::fs::remove_dir_all(&dir);
     }
