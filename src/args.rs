@@ -36,6 +36,11 @@ pub struct MappingArgs {
         default_value = wa_normalize::config::DEFAULT_MEDIA_URL_TEMPLATE
     )]
     pub media_url_template: String,
+    /// How deeply a message, status or account-event value may nest; deeper ones become
+    /// dead letters (`unsupported_field`), so every record stays readable by consumers'
+    /// JSON parsers.
+    #[arg(long, env = "MAX_DEPTH", default_value_t = wa_normalize::config::DEFAULT_MAX_DEPTH)]
+    pub max_depth: usize,
 }
 
 /// Parsed `--app-ids`.
@@ -72,6 +77,7 @@ impl MappingArgs {
             },
             app_ids: self.app_ids.0.clone(),
             media_url_template: self.media_url_template.clone(),
+            max_depth: self.max_depth,
         }
     }
 }

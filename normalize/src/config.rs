@@ -59,7 +59,14 @@ pub struct Config {
     /// Builds an attachment's `url` when Meta sends none: `{media_id}` is replaced by the
     /// media id.
     pub media_url_template: String,
+    /// How deeply a message, status or account-event value may nest. Deeper ones become
+    /// dead letters: what we emit must stay readable by consumers' JSON parsers (Python's
+    /// and serde_json's default recursion limits are about 128 levels).
+    pub max_depth: usize,
 }
+
+/// The default [`Config::max_depth`].
+pub const DEFAULT_MAX_DEPTH: usize = 64;
 
 impl Default for Config {
     fn default() -> Self {
@@ -67,6 +74,7 @@ impl Default for Config {
             topics: TopicNames::default(),
             app_ids: HashMap::new(),
             media_url_template: DEFAULT_MEDIA_URL_TEMPLATE.into(),
+            max_depth: DEFAULT_MAX_DEPTH,
         }
     }
 }

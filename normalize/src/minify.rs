@@ -67,10 +67,44 @@ pub fn minify(json: &str) -> String {
     out
 }
 
+/// How deeply `json` nests objects and arrays (0 for a scalar), read from its text.
+pub(crate) fn depth(json: &str) -> usize {
+    let (mut depth, mut deepest, mut in_string, mut escaped) = (0usize, 0usize, false, false);
+    for &b in json.as_bytes() {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn depth_counts_nesting_outside_strings() {
+        assert_eq!(depth("1"), 0);
+        assert_eq!(depth(r#"{"a":[1,{"b":"[[[{"}]}"#), 3);
+        assert_eq!(depth(r#"["\"[", [[]]]"#), 3);
+        assert_eq!(depth(&format!("{}{}", "[".repeat(100), "]".repeat(100))), 100);
+    }
 
     #[test]
     fn drops_whitespace_and_canonicalizes_escapes() {

@@ -32,6 +32,10 @@ impl<'c, 'a> Ctx<'c, 'a> {
                 "",
             );
         };
+        let path = || format!("/entry/{entry}/changes/{change}/value");
+        if self.too_deep(raw.get(), path, phone_number_id) {
+            return;
+        }
         let value = minify(raw.get());
         let mut time_buf = [0u8; 24];
         let (time, time_text) = match time {

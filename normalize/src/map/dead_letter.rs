@@ -25,6 +25,33 @@ impl<'c, 'a> Ctx<'c, 'a> {
         );
     }
 
+    /// Whether `raw` (a message, status or change value at `path`) nests deeper than the
+    /// configured limit; if so it becomes a dead letter, whole, as a JSON string.
+    pub(super) fn too_deep(
+        &mut self,
+        raw: &str,
+        path: impl FnOnce() -> String,
+        phone_number_id: &str,
+    ) -> bool {
+        let found = crate::minify::depth(raw);
+        if found <= self.config.max_depth {
+            return false;
+        }
+        let detail = format!(
+            "nested {found} levels deep, deeper than the limit of {} (--max-depth): not passed on, so that consumers' JSON parsers can read every record",
+            self.config.max_depth
+        );
+        let path = path();
+        self.dead_letter(
+            ReasonKind::UnsupportedField,
+            &detail,
+            &path,
+            Fragment::Raw(raw),
+            phone_number_id,
+        );
+        true
+    }
+
     /// A dead letter for the part of the envelope at `path`.
     pub(super) fn reject_at(&mut self, kind: ReasonKind, detail: &str, path: &str) {
         self.dead_letter(kind, detail, path, Fragment::AtPath, "");

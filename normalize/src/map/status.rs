@@ -19,6 +19,10 @@ use wa_schemas::EventType;
 impl<'c, 'a> Ctx<'c, 'a> {
     /// Maps one status; a status that cannot be mapped becomes a dead letter.
     pub(super) fn status(&mut self, scope: &Scope<'a, '_>, k: usize, raw: &'a RawValue) {
+        let path = || scope.path("statuses", k);
+        if self.too_deep(raw.get(), path, scope.phone_number_id) {
+            return;
+        }
         if let Err((kind, detail)) = self.try_status(scope, raw) {
             self.dead_letter(
                 kind,

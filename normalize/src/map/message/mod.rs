@@ -166,6 +166,10 @@ macro_rules! message_event {
 impl<'c, 'a> Ctx<'c, 'a> {
     /// Maps one message; a message that cannot be mapped becomes a dead letter.
     pub(super) fn message(&mut self, scope: &Scope<'a, '_>, k: usize, raw: &'a RawValue) {
+        let path = || scope.path("messages", k);
+        if self.too_deep(raw.get(), path, scope.phone_number_id) {
+            return;
+        }
         if let Err(r) = self.try_message(scope, raw) {
             self.dead_letter(
                 r.kind,
