@@ -6,9 +6,12 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 
+use crate::diff_cmd::DiffArgs;
 use crate::ingest_cmd::IngestCommand;
 use crate::normalize_cmd::NormalizeCommand;
 use crate::normalize_file::NormalizeFileArgs;
+use crate::redrive_cmd::RedriveArgs;
+use crate::replay_cmd::ReplayArgs;
 use crate::run_cmd::RunArgs;
 use crate::schemas_cmd::SchemasArgs;
 use crate::sign_cmd::SignArgs;
@@ -39,6 +42,12 @@ pub enum Command {
     Normalize(Box<NormalizeCommand>),
     /// Print the X-Hub-Signature-256 header value of a body.
     Sign(SignArgs),
+    /// Re-run a range of the stored raw webhooks through today's mapping.
+    Replay(Box<ReplayArgs>),
+    /// Re-run the raw records behind dead letters; report what still fails.
+    Redrive(Box<RedriveArgs>),
+    /// Compare a prefixed replay with the live output topics, by event id.
+    Diff(Box<DiffArgs>),
 }
 
 /// Runs a parsed command line.
@@ -50,6 +59,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::NormalizeFile(args) => return crate::normalize_file::run(&args),
         Command::Sign(args) => crate::sign_cmd::run(&args)?,
         Command::Schemas(args) => crate::schemas_cmd::run(&args)?,
+        Command::Replay(args) => runtime()?.block_on(crate::replay_cmd::run(*args))?,
+        Command::Redrive(args) => runtime()?.block_on(crate::redrive_cmd::run(*args))?,
+        Command::Diff(args) => runtime()?.block_on(crate::diff_cmd::run(*args))?,
     }
     Ok(ExitCode::SUCCESS)
 }

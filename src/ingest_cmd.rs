@@ -138,7 +138,7 @@ pub async fn run(command: IngestCommand) -> anyhow::Result<()> {
     crate::kafka::KafkaArgs::probe(&settings).await?;
     stage
         .kafka
-        .create_topics(&settings, &stage.raw, None, &stage.limits)
+        .create_topics(&settings, Some(&stage.raw.topic_raw), None, &stage.limits)
         .await?;
     let (listener, ingest) = build(&command.ingest, secrets, stage, &brokers).await?;
     wa_ingest::server::serve(listener, ingest, crate::shutdown::signal()).await;

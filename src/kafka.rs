@@ -8,7 +8,9 @@ use wa_kafka::{ClientSettings, Mechanism, Oidc, Protocol, Secret, Security};
 use wa_schemas::contract::{output_record_bytes, raw_record_bytes};
 use wa_schemas::Topic;
 
-use crate::args::{LimitsArgs, MappingArgs, RawTopicArgs};
+use wa_normalize::TopicNames;
+
+use crate::args::LimitsArgs;
 
 /// Where the brokers are and how to talk to them.
 #[derive(Debug, Clone, Args)]
@@ -247,25 +249,26 @@ impl KafkaArgs {
         }
     }
 
-    /// With `--create-topics`, creates the raw topic and, with `mapping`, the output topics.
+    /// With `--create-topics`, creates the raw topic (when named) and the output topics
+    /// (when given).
     pub async fn create_topics(
         &self,
         settings: &ClientSettings,
-        raw: &RawTopicArgs,
-        mapping: Option<&MappingArgs>,
+        raw: Option<&str>,
+        outputs: Option<&TopicNames>,
         limits: &LimitsArgs,
     ) -> anyhow::Result<()> {
         if !self.create_topics {
             return Ok(());
         }
-        let config = mapping.map(MappingArgs::config);
         let output_bytes = output_record_bytes(limits.max_body_bytes);
-        let mut topics = vec![(
-            raw.topic_raw.as_str(),
-            Some(raw_record_bytes(limits.max_body_bytes)),
-        )];
-        if let Some(config) = &config {
-            topics.extend(Topic::ALL.map(|t| (config.topics.name(t), Some(output_bytes))));
+        let raw_bytes = raw_record_bytes(limits.max_body_bytes);
+        let mut topics: Vec<(&str, Option<usize>)> = raw
+            .map(|name| (name, Some(raw_bytes)))
+            .into_iter()
+            .collect();
+        if let Some(outputs) = outputs {
+            topics.extend(Topic::ALL.map(|t| (outputs.name(t), Some(output_bytes))));
         }
         wa_kafka::topics::ensure(
             settings,

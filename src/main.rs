@@ -1,21 +1,27 @@
 //! `wa-pipeline`: WhatsApp Business Platform webhooks to Kafka, normalized.
 //!
 //! Rooms: `cli` parses and dispatches; each `*_cmd` module owns one subcommand's options
-//! and its `run` (`normalize_file` is `normalize-file`); `args` holds the option groups
+//! and its `run` (`normalize_file` is `normalize-file`); `topic_range` and `rerun` serve
+//! replay, redrive and diff; `args` holds the option groups
 //! several commands share, `kafka` the Kafka options; `shutdown` the signal handling;
 //! `duration` parses durations.
 
 mod args;
 mod cli;
+mod diff_cmd;
 mod duration;
 mod ingest_cmd;
 mod kafka;
 mod normalize_cmd;
 mod normalize_file;
+mod redrive_cmd;
+mod replay_cmd;
+mod rerun;
 mod run_cmd;
 mod schemas_cmd;
 mod shutdown;
 mod sign_cmd;
+mod topic_range;
 
 use clap::Parser;
 

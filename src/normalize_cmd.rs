@@ -66,10 +66,15 @@ pub async fn run(command: NormalizeCommand) -> anyhow::Result<()> {
     let brokers = stage.kafka.brokers()?.to_owned();
     let settings = stage.kafka.settings(&brokers)?;
     crate::kafka::KafkaArgs::probe(&settings).await?;
-    let mapping = Some(&command.mapping);
+    let outputs = command.mapping.config().topics;
     stage
         .kafka
-        .create_topics(&settings, &stage.raw, mapping, &stage.limits)
+        .create_topics(
+            &settings,
+            Some(&stage.raw.topic_raw),
+            Some(&outputs),
+            &stage.limits,
+        )
         .await?;
     let normalizer = Arc::new(Normalizer::new(command.mapping.config()));
     let config = command.normalize.config(settings, stage);

@@ -73,10 +73,11 @@ async fn brokers(args: &RunArgs) -> anyhow::Result<(String, Option<Embedded>)> {
     if let Some(brokers) = configured {
         let settings = stage.kafka.settings(brokers)?;
         crate::kafka::KafkaArgs::probe(&settings).await?;
-        let mapping = Some(&args.mapping);
+        let outputs = args.mapping.config().topics;
+        let raw = Some(stage.raw.topic_raw.as_str());
         stage
             .kafka
-            .create_topics(&settings, &stage.raw, mapping, &stage.limits)
+            .create_topics(&settings, raw, Some(&outputs), &stage.limits)
             .await?;
         return Ok((brokers.to_owned(), None));
     }

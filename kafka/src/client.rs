@@ -90,6 +90,12 @@ pub enum Role<'a> {
         /// Largest raw record: a fetch must hold one.
         max_record_bytes: usize,
     },
+    /// A reader of a range of a topic (replay, redrive, diff): joins no group, commits
+    /// nothing, so the normalize group's offsets never move.
+    Reader {
+        /// Largest record: a fetch must hold one.
+        max_record_bytes: usize,
+    },
     /// The admin client that creates topics; and read-only metadata probes.
     Admin,
 }
@@ -163,6 +169,7 @@ impl ClientSettings {
                 session_timeout,
                 max_record_bytes,
             ),
+            Role::Reader { max_record_bytes } => reader(&mut config, max_record_bytes),
             Role::Admin => {}
         }
         for (key, value) in &self.properties {
@@ -201,6 +208,29 @@ fn raw_producer(
         .set("reconnect.backoff.max.ms", "1000");
 }
 
+fn fetch_sizes(config: &mut ClientConfig, max_record_bytes: usize) {
+    let partition_fetch = max_record_bytes + 1024 * 1024;
+    let fetch = partition_fetch.max(50 * 1024 * 1024);
+    // Meta's ~3 MB batches must fit a fetch.
+    config
+        .set("max.partition.fetch.bytes", partition_fetch.to_string())
+        .set("fetch.max.bytes", fetch.to_string())
+        .set(
+            "receive.message.max.bytes",
+            (fetch + 1024 * 1024).to_string(),
+        );
+}
+
+fn reader(config: &mut ClientConfig, max_record_bytes: usize) {
+    fetch_sizes(config, max_record_bytes);
+    config
+        // librdkafka wants a group id even for assigned partitions; nothing is committed.
+        .set("group.id", "wa-pipeline-reader")
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false")
+        .set("enable.partition.eof", "true");
+}
+
 fn group_consumer(
     config: &mut ClientConfig,
     group_id: &str,
@@ -208,8 +238,7 @@ fn group_consumer(
     session_timeout: Duration,
     max_record_bytes: usize,
 ) {
-    let partition_fetch = max_record_bytes + 1024 * 1024;
-    let fetch = partition_fetch.max(50 * 1024 * 1024);
+    fetch_sizes(config, max_record_bytes);
     config
         .set("group.id", group_id)
         // Commit only offsets stored after all outputs were acknowledged.
@@ -228,13 +257,6 @@ fn group_consumer(
         .set(
             "heartbeat.interval.ms",
             (session_timeout.as_millis() / 3).max(100).to_string(),
-        )
-        // Meta's ~3 MB batches must fit a fetch.
-        .set("max.partition.fetch.bytes", partition_fetch.to_string())
-        .set("fetch.max.bytes", fetch.to_string())
-        .set(
-            "receive.message.max.bytes",
-            (fetch + 1024 * 1024).to_string(),
         );
 }
 

@@ -33,6 +33,18 @@ impl Default for TopicNames {
 }
 
 impl TopicNames {
+    /// The same names under `prefix` (`replay.` → `replay.whatsapp.mo`).
+    pub fn prefixed(&self, prefix: &str) -> TopicNames {
+        let name = |t: Topic| format!("{prefix}{}", self.name(t));
+        TopicNames {
+            mo: name(Topic::Mo),
+            postback: name(Topic::Postback),
+            delivery: name(Topic::Delivery),
+            account_events: name(Topic::AccountEvent),
+            dead_letter: name(Topic::DeadLetter),
+        }
+    }
+
     /// The configured name of `topic`.
     pub fn name(&self, topic: Topic) -> &str {
         match topic {

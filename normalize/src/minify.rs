@@ -103,7 +103,10 @@ mod tests {
         assert_eq!(depth("1"), 0);
         assert_eq!(depth(r#"{"a":[1,{"b":"[[[{"}]}"#), 3);
         assert_eq!(depth(r#"["\"[", [[]]]"#), 3);
-        assert_eq!(depth(&format!("{}{}", "[".repeat(100), "]".repeat(100))), 100);
+        assert_eq!(
+            depth(&format!("{}{}", "[".repeat(100), "]".repeat(100))),
+            100
+        );
     }
 
     #[test]

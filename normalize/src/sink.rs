@@ -10,7 +10,7 @@ use std::sync::Mutex;
 use serde_json::value::RawValue;
 use wa_schemas::contract::output_header as header;
 
-use crate::batch::Batch;
+use crate::batch::{Batch, RecordRef};
 use crate::config::{RawMeta, TopicNames};
 use crate::dedup::DedupWindow;
 
@@ -83,8 +83,24 @@ pub async fn emit<S: OutputSink>(
     trace: TraceHeaders<'_>,
     window: &mut DedupWindow,
 ) -> Result<Vec<S::Ack>, SinkError> {
+    emit_where(sink, topics, batch, meta, trace, window, |_| true).await
+}
+
+/// [`emit`] for the records `keep` accepts.
+///
+/// # Errors
+/// The first [`SinkError`] of a record that can never be stored.
+pub async fn emit_where<S: OutputSink>(
+    sink: &S,
+    topics: &TopicNames,
+    batch: &Batch,
+    meta: &RawMeta<'_>,
+    trace: TraceHeaders<'_>,
+    window: &mut DedupWindow,
+    keep: impl Fn(&RecordRef<'_>) -> bool,
+) -> Result<Vec<S::Ack>, SinkError> {
     let mut acks = Vec::with_capacity(batch.len());
-    for record in batch.iter() {
+    for record in batch.iter().filter(|r| keep(r)) {
         if window.check_and_insert(record.topic(), record.event_id) {
             tracing::debug!(event_id = record.event_id, "duplicate dropped");
             continue;

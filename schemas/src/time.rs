@@ -60,6 +60,39 @@ pub fn parse_epoch_seconds(text: &str) -> Option<i64> {
     text.parse().ok()
 }
 
+/// Parses an RFC 3339 UTC time as this project writes them (`2026-11-25T10:02:00Z`,
+/// optionally with `.mmm` milliseconds) into epoch milliseconds.
+pub fn parse_rfc3339_millis(text: &str) -> Option<i64> {
+    let b = text.as_bytes();
+    let number = |range: std::ops::Range<usize>| -> Option<i64> {
+        let part = text.get(range)?;
+        part.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| part.parse().ok())?
+    };
+    let shape = [(4, b'-'), (7, b'-'), (10, b'T'), (13, b':'), (16, b':')];
+    if b.len() < 20 || b[b.len() - 1] != b'Z' || shape.iter().any(|&(i, c)| b[i] != c) {
+        return None;
+    }
+    let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
+    let (hour, minute, second) = (number(11..13)?, number(14..16)?, number(17..19)?);
+    let millis = match &text[19..text.len() - 1] {
+        "" => 0,
+        fraction if fraction.len() == 4 && fraction.starts_with('.') => number(20..23)?,
+        _ => return None,
+    };
+    let valid = (1..=12).contains(&month)
+        && (1..=31).contains(&day)
+        && hour < 24
+        && minute < 60
+        && second < 61;
+    let y = if month <= 2 { year - 1 } else { year };
+    let (era, yoe) = (y.div_euclid(400), y.rem_euclid(400));
+    let doy = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
+    let days = era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468;
+    valid.then_some(((days * 24 + hour) * 60 + minute) * 60_000 + second * 1000 + millis)
+}
+
 /// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian calendar
 /// (Howard Hinnant's `civil_from_days`).
 fn civil_from_days(days: i64) -> (i64, i64, i64) {
@@ -112,6 +145,27 @@ mod tests {
         assert_eq!(parse_epoch_seconds(" 17 "), Some(17));
         for bad in ["", "-5", "1.5", "1e9", "abc", "9999999999999"] {
             assert_eq!(parse_epoch_seconds(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn rfc3339_round_trips_what_we_write() {
+        let mut buf = [0u8; 24];
+        for millis in [0, 1_767_225_600_123, 951_782_400_000, 4_102_444_799_999] {
+            let text = iso_from_epoch_millis(millis, &mut buf).unwrap().to_owned();
+            assert_eq!(parse_rfc3339_millis(&text), Some(millis), "{text}");
+        }
+        assert_eq!(
+            parse_rfc3339_millis("2026-01-01T00:00:00Z"),
+            Some(1_767_225_600_000)
+        );
+        for bad in [
+            "2026-13-01T00:00:00Z",
+            "2026-01-01 00:00:00Z",
+            "2026-01-01T00:00:00",
+            "x",
+        ] {
+            assert_eq!(parse_rfc3339_millis(bad), None, "{bad}");
         }
     }
 

@@ -5,18 +5,17 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use rdkafka::consumer::StreamConsumer;
-use rdkafka::message::{BorrowedMessage, Headers, Message};
+use rdkafka::message::{BorrowedMessage, Message};
 use tokio::sync::mpsc;
 use tracing::Instrument as _;
-use wa_schemas::contract::raw_header;
-use wa_schemas::trace::TraceParent;
 
 use super::acker::Pending;
+use super::raw::RawContext;
 use super::rebalance::RebalanceLog;
 use super::ServiceError;
 use crate::dedup::DedupWindow;
-use crate::sink::{emit, OutputSink, TraceHeaders};
-use crate::{Batch, Normalizer, RawMeta};
+use crate::sink::{emit, OutputSink};
+use crate::{Batch, Normalizer};
 
 pub(super) type GroupConsumer = StreamConsumer<RebalanceLog>;
 
@@ -71,39 +70,15 @@ async fn map_and_send<S: OutputSink>(
     batch: &mut Batch,
     window: &mut DedupWindow,
 ) -> Result<Pending<S::Ack>, ServiceError> {
-    let header = |name: &str| {
-        message.headers().and_then(|h| {
-            h.iter()
-                .find(|h| h.key == name)
-                .and_then(|h| h.value)
-                .map(<[u8]>::to_vec)
-        })
-    };
-    let received_at = header(raw_header::RECEIVED_AT).and_then(|v| String::from_utf8(v).ok());
-    let mut random = [0u8; 24];
-    getrandom::fill(&mut random).expect("the OS provides randomness");
-    let trace = header(raw_header::TRACEPARENT)
-        .as_deref()
-        .and_then(TraceParent::parse)
-        .unwrap_or_else(|| TraceParent::root(random[..16].try_into().expect("16 bytes")));
-    let traceparent = trace.child(random[16..].try_into().expect("8 bytes"));
-    let tracestate = header(raw_header::TRACESTATE);
-    let meta = RawMeta {
-        topic: message.topic(),
-        partition: Some(message.partition()),
-        offset: Some(message.offset()),
-        received_at: received_at.as_deref(),
-    };
+    let raw = RawContext::of(message);
+    let meta = raw.meta(message);
     let span = tracing::info_span!(
         "raw_record",
         partition = message.partition(),
         offset = message.offset(),
-        traceparent = %traceparent,
+        traceparent = %raw.traceparent(),
     );
-    let trace = TraceHeaders {
-        traceparent: Some(&traceparent),
-        tracestate: tracestate.as_deref(),
-    };
+    let trace = raw.trace();
     async {
         normalizer.map(message.payload().unwrap_or_default(), &meta, batch);
         let acks = emit(

@@ -20,6 +20,7 @@ mod acker;
 pub mod config;
 mod consume;
 pub mod kafka_output;
+pub mod raw;
 mod rebalance;
 
 use std::future::Future;
@@ -32,6 +33,7 @@ use tokio::sync::mpsc;
 
 pub use config::ServiceConfig;
 pub use kafka_output::KafkaOutput;
+pub use raw::RawContext;
 pub use rebalance::RebalanceLog;
 
 use crate::sink::{OutputSink, Printed, SinkError};
