@@ -41,6 +41,13 @@ pub struct IngestArgs {
     /// Requests being stored at once; past it, an immediate 503 with Retry-After.
     #[arg(long, env = "MAX_IN_FLIGHT", default_value_t = 1024)]
     pub max_in_flight: usize,
+    /// Bytes of request bodies held at once (being read, verified or stored), across all
+    /// requests; past it, 503. Taken as bytes arrive, so a slow client holds only what it sent.
+    #[arg(long, env = "MAX_BODY_MEMORY", default_value_t = 256 * 1024 * 1024)]
+    pub max_body_memory: usize,
+    /// Connections served at once; more wait in the listen backlog.
+    #[arg(long, env = "MAX_CONNECTIONS", default_value_t = 10_000)]
+    pub max_connections: usize,
     /// Time a client has to send its request headers.
     #[arg(long, env = "HEADER_READ_TIMEOUT", default_value = "10s", value_parser = crate::duration::parse)]
     pub header_read_timeout: Duration,
@@ -64,6 +71,8 @@ impl IngestArgs {
         config.max_body_bytes = limits.max_body_bytes;
         config.produce_timeout = self.produce_timeout;
         config.max_in_flight = self.max_in_flight.max(1);
+        config.max_body_memory = self.max_body_memory.max(limits.max_body_bytes);
+        config.max_connections = self.max_connections.max(1);
         config.header_read_timeout = self.header_read_timeout;
         config.body_read_timeout = self.body_read_timeout;
         config.shutdown_timeout = limits.shutdown_timeout;

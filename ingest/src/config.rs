@@ -22,8 +22,12 @@ pub struct IngestConfig {
     pub max_body_bytes: usize,
     /// Bound on persisting one body (delivery report included); past it, 503.
     pub produce_timeout: Duration,
-    /// Requests persisted at once; past it, an immediate 503.
+    /// Verified requests being stored at once; past it, an immediate 503.
     pub max_in_flight: usize,
+    /// Bytes of bodies being read or stored at once, across all requests; past it, 503.
+    pub max_body_memory: usize,
+    /// Connections served at once; more wait in the listen backlog.
+    pub max_connections: usize,
     /// Time a client has to send its request headers.
     pub header_read_timeout: Duration,
     /// Time a client has to send its body.
@@ -45,6 +49,8 @@ impl IngestConfig {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             produce_timeout: Duration::from_secs(5),
             max_in_flight: 1024,
+            max_body_memory: 256 * 1024 * 1024,
+            max_connections: 10_000,
             header_read_timeout: Duration::from_secs(10),
             body_read_timeout: Duration::from_secs(30),
             shutdown_timeout: Duration::from_secs(30),

@@ -2,15 +2,18 @@
 //! bytes, and stores each body unchanged on the raw topic, answering 200 only once the
 //! broker acknowledged it and 503 when it cannot within the bound.
 //!
-//! Rooms: [`server`] (accept loop, connections, graceful drain), [`service`] (routing and
+//! Rooms: [`server`] (accept loop, connection cap, graceful drain), `body` (reading a
+//! body within its size, time and memory limits), `log_limit` (refusal warnings), [`service`] (routing and
 //! the outcome of each request), [`handshake`], [`signature`], [`record`] (the raw record
 //! and its headers), [`key`] (the record key), [`sink`] (the Kafka producer), [`error`]
 //! (every error's status, in one place), [`config`].
 
+pub(crate) mod body;
 pub mod config;
 pub(crate) mod error;
 pub(crate) mod handshake;
 pub mod key;
+pub(crate) mod log_limit;
 pub mod record;
 pub mod server;
 pub mod service;

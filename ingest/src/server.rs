@@ -27,7 +27,14 @@ pub async fn serve<S: RawSink>(
         .header_read_timeout(ingest.config().header_read_timeout)
         .keep_alive(true);
     tokio::pin!(shutdown);
+    let connections = Arc::new(tokio::sync::Semaphore::new(
+        ingest.config().max_connections.max(1),
+    ));
     loop {
+        // Past the connection cap, new connections wait in the listen backlog.
+        let Ok(slot) = connections.clone().acquire_owned().await else {
+            break;
+        };
         tokio::select! {
             accepted = listener.accept() => {
                 let (stream, peer) = match accepted {
@@ -51,6 +58,7 @@ pub async fn serve<S: RawSink>(
                     if let Err(e) = watched.await {
                         tracing::debug!(%peer, error = %e, "connection ended with an error");
                     }
+                    drop(slot);
                 });
             }
             () = &mut shutdown => break,

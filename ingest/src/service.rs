@@ -1,11 +1,14 @@
 //! Request handling: routing, the handshake, verification and persistence.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::Full;
 use hyper::body::Body;
-use hyper::header::{HeaderValue, ALLOW, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
+use hyper::header::{
+    HeaderValue, ALLOW, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER, X_CONTENT_TYPE_OPTIONS,
+};
 use hyper::{Method, Request, Response, StatusCode};
 use tokio::sync::Semaphore;
 use tracing::Instrument as _;
@@ -13,6 +16,7 @@ use tracing::Instrument as _;
 use crate::config::IngestConfig;
 use crate::error::IngestError;
 use crate::handshake::{self, Handshake};
+use crate::log_limit::LogLimit;
 use crate::record::{header, RawRecord, RequestContext};
 use crate::signature::HEADER as SIGNATURE_HEADER;
 use crate::sink::RawSink;
@@ -21,19 +25,30 @@ use crate::sink::RawSink;
 pub struct Ingest<S> {
     config: IngestConfig,
     sink: S,
+    /// Storage slots: taken only by verified bodies.
     in_flight: Arc<Semaphore>,
+    /// Bytes of bodies being read or stored, across all requests.
+    body_budget: Arc<Semaphore>,
+    /// Per-request warnings allowed per second.
+    refusals: LogLimit,
 }
 
 type Answer = Response<Full<Bytes>>;
+
+/// Refusal warnings logged per second at most; the rest are counted (`suppressed`).
+const REFUSALS_LOGGED_PER_SECOND: u32 = 20;
 
 impl<S: RawSink> Ingest<S> {
     /// A handler persisting into `sink`.
     pub fn new(config: IngestConfig, sink: S) -> Self {
         let in_flight = Arc::new(Semaphore::new(config.max_in_flight));
+        let budget = config.max_body_memory.min(Semaphore::MAX_PERMITS);
         Ingest {
+            body_budget: Arc::new(Semaphore::new(budget)),
             config,
             sink,
             in_flight,
+            refusals: LogLimit::new(REFUSALS_LOGGED_PER_SECOND, Duration::from_secs(1)),
         }
     }
 
@@ -78,6 +93,8 @@ impl<S: RawSink> Ingest<S> {
                 Ok(Response::builder()
                     .status(StatusCode::OK)
                     .header(CONTENT_TYPE, "text/plain")
+                    // The challenge is echoed: never let a browser sniff it into HTML.
+                    .header(X_CONTENT_TYPE_OPTIONS, "nosniff")
                     .body(Full::new(Bytes::from(challenge)))
                     .expect("static response parts are valid"))
             }
@@ -94,11 +111,6 @@ impl<S: RawSink> Ingest<S> {
         B: Body<Data = Bytes> + Send,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
-        let _permit = self
-            .in_flight
-            .clone()
-            .try_acquire_owned()
-            .map_err(|_| IngestError::Overloaded)?;
         let headers = request.headers();
         let ctx = RequestContext::new(headers.get(header::TRACEPARENT).map(HeaderValue::as_bytes));
         let span = tracing::info_span!(
@@ -113,7 +125,11 @@ impl<S: RawSink> Ingest<S> {
             match &result {
                 Ok(_) => tracing::info!("stored"),
                 Err(e @ IngestError::Persist(_)) => tracing::error!(error = %e, "not stored: 503"),
-                Err(e) => tracing::warn!(error = %e, status = e.status(), "refused"),
+                Err(e) => {
+                    if let Some(suppressed) = self.refusals.admit() {
+                        tracing::warn!(error = %e, status = e.status(), suppressed, "refused");
+                    }
+                }
             }
             result.map(|()| {
                 self.json(
@@ -145,19 +161,9 @@ impl<S: RawSink> Ingest<S> {
             return Err(IngestError::TooLarge(limit));
         }
         let (parts, body) = request.into_parts();
-        let collected = tokio::time::timeout(
-            self.config.body_read_timeout,
-            Limited::new(body, limit).collect(),
-        )
-        .await
-        .map_err(|_| IngestError::BodyTimeout(self.config.body_read_timeout))?;
-        let body = match collected {
-            Ok(collected) => collected.to_bytes(),
-            Err(e) if e.is::<http_body_util::LengthLimitError>() => {
-                return Err(IngestError::TooLarge(limit))
-            }
-            Err(e) => return Err(IngestError::BodyRead(e.to_string())),
-        };
+        let timeout = self.config.body_read_timeout;
+        let body = crate::body::read(body, limit, timeout, &self.body_budget).await?;
+        let (body, _budget) = (body.bytes.clone(), body);
         tracing::Span::current().record("bytes", body.len());
         let signature = parts
             .headers
@@ -165,6 +171,12 @@ impl<S: RawSink> Ingest<S> {
             .map(HeaderValue::as_bytes);
         let secret = self.config.secrets.verify(signature, &body)?;
         tracing::debug!(secret_index = secret, "signature verified");
+        // A storage slot only for a verified body: slow or unsigned clients cannot take them.
+        let _slot = self
+            .in_flight
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| IngestError::Overloaded)?;
         let record = RawRecord::new(
             body,
             signature.unwrap_or_default(),
@@ -202,6 +214,7 @@ impl<S: RawSink> Ingest<S> {
         Response::builder()
             .status(status)
             .header(CONTENT_TYPE, "application/json")
+            .header(X_CONTENT_TYPE_OPTIONS, "nosniff")
             .body(Full::new(Bytes::from(body.to_owned())))
             .expect("static response parts are valid")
     }
