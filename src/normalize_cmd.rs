@@ -78,28 +78,28 @@ pub async fn run(command: NormalizeCommand) -> anyhow::Result<()> {
         .await?;
     let normalizer = Arc::new(Normalizer::new(command.mapping.config()));
     let config = command.normalize.config(settings, stage);
-    let shutdown = crate::shutdown::on_signal();
-    run_supervised(config, normalizer, shutdown, false)
+    let stop = crate::shutdown::stop_on_signal();
+    run_supervised(config, normalizer, stop, false)
         .await
         .context("normalize stopped with an error")
 }
 
 /// Runs the service, restarting it with capped backoff when the brokers refuse an output
-/// (it resumes from the last commit, re-emitting the same records), until `shutdown`.
+/// (it resumes from the last commit, re-emitting the same records), until `stop` says so.
 pub async fn run_supervised(
     config: ServiceConfig,
     normalizer: Arc<Normalizer>,
-    shutdown: tokio::sync::watch::Receiver<bool>,
+    stop: crate::shutdown::StopSignal,
     print: bool,
 ) -> Result<(), ServiceError> {
     let mut backoff = Duration::from_secs(1);
     loop {
-        let stopped = crate::shutdown::wait(shutdown.clone());
+        let stopped = crate::shutdown::stopped(stop.clone());
         match service::run(config.clone(), normalizer.clone(), stopped, print).await {
             Ok(()) => return Ok(()),
             Err(e @ ServiceError::Setup(_)) => return Err(e),
             Err(e) => {
-                if *shutdown.borrow() {
+                if stop.borrow().is_some() {
                     return Err(e);
                 }
                 tracing::error!(error = %e, ?backoff, "normalize failed; restarting from the last commit");

@@ -3,16 +3,20 @@
 
 use std::sync::Arc;
 
+use std::collections::BTreeMap;
+
 use anyhow::Context as _;
 use clap::Args;
 use rdkafka::mocking::MockCluster;
 use wa_ingest::signature::{sign, Secrets};
+use wa_normalize::service::Stop;
 use wa_normalize::Normalizer;
 use wa_schemas::Topic;
 
 use crate::args::{MappingArgs, RawTopicArgs, StageArgs};
 use crate::ingest_cmd::IngestArgs;
 use crate::normalize_cmd::NormalizeArgs;
+use crate::topic_range::{Bound, RangeReader};
 
 /// Options of `run`: those of ingest and normalize together.
 #[derive(Debug, Clone, Args)]
@@ -47,19 +51,46 @@ pub async fn run(mut args: RunArgs) -> anyhow::Result<()> {
     let normalizer = Arc::new(Normalizer::new(args.mapping.config()));
     let settings = args.stage.kafka.settings(&brokers)?;
     let config = args.normalize.config(settings, &args.stage);
+    let (stop, stop_rx) = tokio::sync::watch::channel(None);
     let normalize = tokio::spawn(crate::normalize_cmd::run_supervised(
-        config,
-        normalizer,
-        shutdown.clone(),
-        args.print,
+        config, normalizer, stop_rx, args.print,
     ));
     wa_ingest::server::serve(listener, ingest, crate::shutdown::wait(shutdown.clone())).await;
+    // Ingest has stopped accepting and flushed: normalize works off what it stored.
+    let _ = stop.send(Some(drain_target(&args, &brokers).await));
     let normalized = normalize.await.context("the normalize task failed")?;
     normalized.context("normalize stopped with an error")?;
     // The mock cluster keeps nothing: the process exit takes it, without waiting for
     // outside clients that are still attached to disconnect.
     std::mem::forget(embedded);
     Ok(())
+}
+
+/// Where normalize stops on shutdown: the end of each raw partition once ingest stopped,
+/// or at once when the ends cannot be read.
+async fn drain_target(args: &RunArgs, brokers: &str) -> Stop {
+    let settings = match args.stage.kafka.settings(brokers) {
+        Ok(settings) => settings,
+        Err(_) => return Stop::Now,
+    };
+    let (topic, max_body) = (
+        args.stage.raw.topic_raw.clone(),
+        args.stage.limits.max_body_bytes,
+    );
+    let ends = tokio::task::spawn_blocking(move || -> anyhow::Result<BTreeMap<i32, i64>> {
+        let reader = RangeReader::new(&settings, &topic, max_body)?;
+        let ranges = reader.resolve(&Bound::Beginning, &Bound::Now)?;
+        Ok(ranges.iter().map(|r| (r.partition, r.end)).collect())
+    })
+    .await;
+    match ends {
+        Ok(Ok(ends)) => Stop::DrainTo(ends),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "cannot read the raw topic's end; normalize stops at once");
+            Stop::Now
+        }
+        Err(_) => Stop::Now,
+    }
 }
 
 /// The configured brokers (topics created when asked), or an embedded broker's.

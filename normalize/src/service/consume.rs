@@ -1,43 +1,112 @@
 //! The consume loop: each raw record is mapped and its outputs handed to the sink, in
 //! partition order, while the acker awaits their acknowledgements.
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use rdkafka::consumer::StreamConsumer;
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::error::KafkaError;
 use rdkafka::message::{BorrowedMessage, Message};
+use rdkafka::Offset;
 use tokio::sync::mpsc;
 use tracing::Instrument as _;
 
 use super::acker::Pending;
 use super::raw::RawContext;
 use super::rebalance::RebalanceLog;
-use super::ServiceError;
+use super::{ServiceError, Stop};
 use crate::dedup::DedupWindow;
 use crate::sink::{emit, OutputSink};
 use crate::{Batch, Normalizer};
 
 pub(super) type GroupConsumer = StreamConsumer<RebalanceLog>;
 
-/// Consumes until `shutdown` resolves, the acker stops, or an output can never be stored.
-pub(super) async fn run<S: OutputSink>(
-    consumer: &GroupConsumer,
-    sink: &S,
-    normalizer: &Normalizer,
-    dedup_window: usize,
-    to_acker: mpsc::Sender<Pending<S::Ack>>,
-    shutdown: impl Future<Output = ()>,
-) -> Result<(), ServiceError> {
-    let mut window = DedupWindow::new(dedup_window);
-    let mut batch = Batch::new();
-    let mut last_error_log = Instant::now() - Duration::from_secs(60);
-    tokio::pin!(shutdown);
-    loop {
-        let message = tokio::select! {
-            biased;
-            () = &mut shutdown => return Ok(()),
-            message = consumer.recv() => message,
+/// What the loop needs besides the consumer.
+pub(super) struct Loop<'l, S: OutputSink> {
+    pub consumer: &'l GroupConsumer,
+    pub sink: &'l S,
+    pub normalizer: &'l Normalizer,
+    pub raw_topic: &'l str,
+    pub to_acker: mpsc::Sender<Pending<S::Ack>>,
+    pub window: DedupWindow,
+    pub batch: Batch,
+    pub last_error_log: Instant,
+}
+
+impl<S: OutputSink> Loop<'_, S> {
+    /// Consumes until `shutdown` says how to stop (then drains when asked, within
+    /// `drain_timeout`), the acker stops, or an output can never be stored.
+    pub(super) async fn run(
+        mut self,
+        shutdown: impl Future<Output = Stop>,
+        drain_timeout: Duration,
+    ) -> Result<(), ServiceError> {
+        tokio::pin!(shutdown);
+        let stop = loop {
+            let message = tokio::select! {
+                biased;
+                stop = &mut shutdown => break stop,
+                message = self.consumer.recv() => message,
+            };
+            if !self.handle(message).await? {
+                return Ok(());
+            }
         };
+        match stop {
+            Stop::Now => Ok(()),
+            Stop::DrainTo(ends) => self.drain(&ends, drain_timeout).await,
+        }
+    }
+
+    /// Keeps consuming until every assigned partition reached its end in `ends` (what
+    /// ingest stored before it stopped), or `timeout`; what is left stays on the raw topic
+    /// for the next start.
+    async fn drain(
+        &mut self,
+        ends: &BTreeMap<i32, i64>,
+        timeout: Duration,
+    ) -> Result<(), ServiceError> {
+        let deadline = Instant::now() + timeout;
+        tracing::info!(?ends, "draining the raw topic up to what ingest stored");
+        while !self.caught_up(ends) {
+            if Instant::now() >= deadline {
+                tracing::warn!("shutdown timeout: raw records left for the next start");
+                return Ok(());
+            }
+            let recv = tokio::time::timeout(Duration::from_millis(100), self.consumer.recv());
+            if let Ok(message) = recv.await {
+                if !self.handle(message).await? {
+                    return Ok(());
+                }
+            }
+        }
+        tracing::info!("drained");
+        Ok(())
+    }
+
+    /// Whether this instance consumed every assigned partition up to its end.
+    fn caught_up(&self, ends: &BTreeMap<i32, i64>) -> bool {
+        let Ok(positions) = self.consumer.position() else {
+            return false;
+        };
+        let assigned: BTreeMap<i32, Offset> = positions
+            .elements_for_topic(self.raw_topic)
+            .iter()
+            .map(|e| (e.partition(), e.offset()))
+            .collect();
+        !assigned.is_empty()
+            && assigned.iter().all(|(partition, position)| {
+                let end = ends.get(partition).copied().unwrap_or(0);
+                end <= 0 || matches!(position, Offset::Offset(p) if *p >= end)
+            })
+    }
+
+    /// Maps and sends one received record; `false` when the acker has stopped.
+    async fn handle(
+        &mut self,
+        message: Result<BorrowedMessage<'_>, KafkaError>,
+    ) -> Result<bool, ServiceError> {
         let message = match message {
             Ok(message) => message,
             Err(e) => {
@@ -45,19 +114,24 @@ pub(super) async fn run<S: OutputSink>(
                 // up during an outage, so they are drained quickly (a long sleep per error
                 // would leave the consumer far behind once the brokers are back), logged at
                 // most once per second, and only a short pause guards against a hot loop.
-                if last_error_log.elapsed() >= Duration::from_secs(1) {
+                if self.last_error_log.elapsed() >= Duration::from_secs(1) {
                     tracing::warn!(error = %e, "consumer error; librdkafka retries");
-                    last_error_log = Instant::now();
+                    self.last_error_log = Instant::now();
                 }
                 tokio::time::sleep(Duration::from_millis(20)).await;
-                continue;
+                return Ok(true);
             }
         };
-        let pending = map_and_send(&message, normalizer, sink, &mut batch, &mut window).await?;
-        if to_acker.send(pending).await.is_err() {
-            // The acker stopped: an output was refused; its error is the result.
-            return Ok(());
-        }
+        let pending = map_and_send(
+            &message,
+            self.normalizer,
+            self.sink,
+            &mut self.batch,
+            &mut self.window,
+        )
+        .await?;
+        // A closed channel means the acker stopped on a refusal; its error is the result.
+        Ok(self.to_acker.send(pending).await.is_ok())
     }
 }
 

@@ -23,6 +23,7 @@ pub mod kafka_output;
 pub mod raw;
 mod rebalance;
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Arc;
 
@@ -36,9 +37,20 @@ pub use kafka_output::KafkaOutput;
 pub use raw::RawContext;
 pub use rebalance::RebalanceLog;
 
+use crate::dedup::DedupWindow;
 use crate::sink::{OutputSink, Printed, SinkError};
-use crate::Normalizer;
+use crate::{Batch, Normalizer};
 use consume::GroupConsumer;
+
+/// How the service is asked to stop.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stop {
+    /// Stop consuming at once; outputs in flight are still awaited and committed.
+    Now,
+    /// First work off the raw topic up to these end offsets (partition → offset,
+    /// exclusive), within the shutdown timeout: what ingest stored before it stopped.
+    DrainTo(BTreeMap<i32, i64>),
+}
 
 /// Why the service stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -61,7 +73,8 @@ pub enum ServiceError {
     },
 }
 
-/// Runs the service until `shutdown` resolves or an output is refused for good. With
+/// Runs the service until `shutdown` says how to stop ([`Stop`]) or an output is refused
+/// for good. With
 /// `print`, every acknowledged output is also written to stdout as a JSON line.
 ///
 /// # Errors
@@ -69,7 +82,7 @@ pub enum ServiceError {
 pub async fn run(
     config: ServiceConfig,
     normalizer: Arc<Normalizer>,
-    shutdown: impl Future<Output = ()>,
+    shutdown: impl Future<Output = Stop>,
     print: bool,
 ) -> Result<(), ServiceError> {
     let (consumer, producer) = connect(&config).await?;
@@ -137,7 +150,7 @@ async fn serve<S: OutputSink>(
     consumer: &Arc<GroupConsumer>,
     sink: &S,
     normalizer: &Normalizer,
-    shutdown: impl Future<Output = ()>,
+    shutdown: impl Future<Output = Stop>,
 ) -> Result<(), ServiceError> {
     let (to_acker, from_loop) = mpsc::channel(config.max_in_flight.max(1));
     let acker = tokio::spawn(acker::run(
@@ -145,14 +158,17 @@ async fn serve<S: OutputSink>(
         consumer.clone(),
         config.raw_topic.clone(),
     ));
-    let looped = consume::run(
+    let looped = consume::Loop {
         consumer,
         sink,
         normalizer,
-        config.dedup_window,
+        raw_topic: &config.raw_topic,
         to_acker,
-        shutdown,
-    )
+        window: DedupWindow::new(config.dedup_window),
+        batch: Batch::new(),
+        last_error_log: std::time::Instant::now() - std::time::Duration::from_secs(60),
+    }
+    .run(shutdown, config.shutdown_timeout)
     .await;
     let acked = match tokio::time::timeout(config.shutdown_timeout, acker).await {
         Ok(Ok(result)) => result,
