@@ -108,20 +108,32 @@ pub async fn run(
     } else {
         serve(&config, &consumer, &output, &normalizer, shutdown).await
     };
-    // Commit what was stored, whatever happened: stored offsets are all acknowledged.
-    let committer = consumer.clone();
-    let committed =
-        tokio::task::spawn_blocking(move || committer.commit_consumer_state(CommitMode::Sync))
-            .await;
-    if let Ok(Err(e)) = committed {
-        if !matches!(e, KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) {
-            tracing::warn!(error = %e, "final commit failed; the last records will be re-emitted");
-        }
-    }
+    close(consumer).await;
     let flush_timeout = config.shutdown_timeout;
     let _ = tokio::task::spawn_blocking(move || producer.flush(flush_timeout)).await;
     tracing::info!("normalize stopped");
     result
+}
+
+/// Commits what was stored (stored offsets are all acknowledged, whatever happened), then
+/// closes the consumer, which leaves the group: a restarted service must not join while
+/// this member still holds its partitions. Both block: off the runtime's workers.
+async fn close(consumer: Arc<GroupConsumer>) {
+    let closed = tokio::task::spawn_blocking(move || {
+        let committed = consumer.commit_consumer_state(CommitMode::Sync);
+        consumer.unsubscribe();
+        match Arc::try_unwrap(consumer) {
+            Ok(consumer) => drop(consumer),
+            Err(_) => tracing::warn!("the consumer is still shared; it closes when released"),
+        }
+        committed
+    })
+    .await;
+    if let Ok(Err(e)) = closed {
+        if !matches!(e, KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) {
+            tracing::warn!(error = %e, "final commit failed; the last records will be re-emitted");
+        }
+    }
 }
 
 /// Creates the consumer (subscribed) and the producer off the runtime's workers: creating
@@ -170,7 +182,8 @@ async fn serve<S: OutputSink>(
     }
     .run(shutdown, config.shutdown_timeout)
     .await;
-    let acked = match tokio::time::timeout(config.shutdown_timeout, acker).await {
+    let mut acker = acker;
+    let acked = match tokio::time::timeout(config.shutdown_timeout, &mut acker).await {
         Ok(Ok(result)) => result,
         Ok(Err(e)) => {
             tracing::error!(error = %e, "acknowledgement task failed");
@@ -180,6 +193,9 @@ async fn serve<S: OutputSink>(
             tracing::warn!(
                 "outputs still unacknowledged at the shutdown timeout; they will be re-emitted"
             );
+            // It holds the consumer: it must end for the consumer to close.
+            acker.abort();
+            let _ = acker.await;
             Ok(())
         }
     };
