@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 
+use crate::broker_cmd::BrokerCommand;
 use crate::diff_cmd::DiffArgs;
 use crate::ingest_cmd::IngestCommand;
 use crate::normalize_cmd::NormalizeCommand;
@@ -48,6 +49,8 @@ pub enum Command {
     Redrive(Box<RedriveArgs>),
     /// Compare a prefixed replay with the live output topics, by event id.
     Diff(Box<DiffArgs>),
+    /// The embedded broker alone (durable, sqlite in --data-dir), with the pipeline's topics.
+    Broker(Box<BrokerCommand>),
 }
 
 /// Runs a parsed command line.
@@ -62,6 +65,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Replay(args) => runtime()?.block_on(crate::replay_cmd::run(*args))?,
         Command::Redrive(args) => runtime()?.block_on(crate::redrive_cmd::run(*args))?,
         Command::Diff(args) => runtime()?.block_on(crate::diff_cmd::run(*args))?,
+        Command::Broker(args) => runtime()?.block_on(crate::broker_cmd::run(*args))?,
     }
     Ok(ExitCode::SUCCESS)
 }

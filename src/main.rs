@@ -7,9 +7,11 @@
 //! `duration` parses durations.
 
 mod args;
+mod broker_cmd;
 mod cli;
 mod diff_cmd;
 mod duration;
+mod embedded;
 mod ingest_cmd;
 mod kafka;
 mod normalize_cmd;
@@ -37,10 +39,15 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-/// Logs go to stderr (stdout carries records), filtered by `RUST_LOG` (default `info`).
+/// The log filter without `RUST_LOG`: ours at info, the embedded broker's at warn.
+const DEFAULT_LOG_FILTER: &str = "info,tansu_broker=warn,tansu_storage=warn,tansu_service=warn,tansu_sans_io=warn,tansu_schema=warn,tansu_auth=warn,libsql=warn";
+
+/// Logs go to stderr (stdout carries records), filtered by `RUST_LOG` (default
+/// [`DEFAULT_LOG_FILTER`]).
 fn init_tracing() {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_LOG_FILTER));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

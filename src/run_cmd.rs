@@ -1,5 +1,5 @@
 //! `wa-pipeline run` (the default): ingest and normalize in one process, on the configured
-//! brokers or on an embedded one.
+//! brokers or on the embedded one (`embedded.rs`).
 
 use std::sync::Arc;
 
@@ -7,13 +7,12 @@ use std::collections::BTreeMap;
 
 use anyhow::Context as _;
 use clap::Args;
-use rdkafka::mocking::MockCluster;
 use wa_ingest::signature::{sign, Secrets};
 use wa_normalize::service::Stop;
 use wa_normalize::Normalizer;
-use wa_schemas::Topic;
 
-use crate::args::{MappingArgs, RawTopicArgs, StageArgs};
+use crate::args::{MappingArgs, StageArgs};
+use crate::embedded::{BrokerArgs, Embedded};
 use crate::ingest_cmd::IngestArgs;
 use crate::normalize_cmd::NormalizeArgs;
 use crate::topic_range::{Bound, RangeReader};
@@ -32,13 +31,13 @@ pub struct RunArgs {
     pub mapping: MappingArgs,
     #[command(flatten)]
     pub stage: StageArgs,
+    #[command(flatten)]
+    pub broker: BrokerArgs,
 }
 
 /// The sample body of the printed example request.
 const SAMPLE_BODY: &[u8] = include_bytes!("../fixtures/bodies/text.json");
 const SAMPLE_PATH: &str = "fixtures/bodies/text.json";
-
-type Embedded = MockCluster<'static, rdkafka::producer::DefaultProducerContext>;
 
 /// Runs ingest and normalize until SIGTERM/SIGINT.
 pub async fn run(mut args: RunArgs) -> anyhow::Result<()> {
@@ -50,7 +49,9 @@ pub async fn run(mut args: RunArgs) -> anyhow::Result<()> {
         crate::ingest_cmd::build(&args.ingest, secrets, &args.stage, &brokers).await?;
     let normalizer = Arc::new(Normalizer::new(args.mapping.config()));
     let settings = args.stage.kafka.settings(&brokers)?;
-    let config = args.normalize.config(settings, &args.stage);
+    let mut config = args.normalize.config(settings, &args.stage);
+    // One instance on its own broker: no group rebalances to get stuck in.
+    config.assign_all = embedded.is_some();
     let (stop, stop_rx) = tokio::sync::watch::channel(None);
     let normalize = tokio::spawn(crate::normalize_cmd::run_supervised(
         config, normalizer, stop_rx, args.print,
@@ -60,9 +61,10 @@ pub async fn run(mut args: RunArgs) -> anyhow::Result<()> {
     let _ = stop.send(Some(drain_target(&args, &brokers).await));
     let normalized = normalize.await.context("the normalize task failed")?;
     normalized.context("normalize stopped with an error")?;
-    // The mock cluster keeps nothing: the process exit takes it, without waiting for
-    // outside clients that are still attached to disconnect.
-    std::mem::forget(embedded);
+    // Last: normalize has committed what it worked off; the rest is on disk for next time.
+    if let Some(embedded) = embedded {
+        embedded.stop().await;
+    }
     Ok(())
 }
 
@@ -112,14 +114,17 @@ async fn brokers(args: &RunArgs) -> anyhow::Result<(String, Option<Embedded>)> {
             .await?;
         return Ok((brokers.to_owned(), None));
     }
-    let cluster = embedded_broker(&args.mapping, &stage.raw)?;
-    let brokers = cluster.bootstrap_servers();
+    let outputs = args.mapping.config().topics;
+    let max_body = stage.limits.max_body_bytes;
+    let embedded = Embedded::start(&args.broker, &stage.raw.topic_raw, &outputs, max_body).await?;
+    let brokers = embedded.bootstrap().to_owned();
     eprintln!(
-        "\nNo KAFKA_BROKERS configured: started an embedded broker (librdkafka's mock \
-         cluster) at {brokers}\nAny Kafka client can read its topics there. It keeps \
-         nothing on disk: everything is gone when this process stops.\n"
+        "\nNo KAFKA_BROKERS configured: started the embedded broker at {brokers}\nIt keeps \
+         every record on disk in {} (--data-dir); a restart on the same directory finds \
+         them again. Any Kafka client can read its topics at that address.\n",
+        args.broker.data_dir.display()
     );
-    Ok((brokers, Some(cluster)))
+    Ok((brokers, Some(embedded)))
 }
 
 /// The configured app secrets, or one generated for this run (printed with a ready
@@ -151,22 +156,6 @@ fn secrets_or_generated(args: &mut RunArgs) -> anyhow::Result<Secrets> {
         args.ingest.verify_token = Some(token);
     }
     Ok(secrets)
-}
-
-/// librdkafka's mock cluster with the raw and output topics created (it has no
-/// CreateTopics API).
-fn embedded_broker(mapping: &MappingArgs, raw: &RawTopicArgs) -> anyhow::Result<Embedded> {
-    let cluster = MockCluster::new(1).context("cannot start the embedded broker")?;
-    let config = mapping.config();
-    cluster
-        .create_topic(&raw.topic_raw, 3, 1)
-        .context("cannot create the raw topic")?;
-    for topic in Topic::ALL {
-        cluster
-            .create_topic(config.topics.name(topic), 3, 1)
-            .context("cannot create an output topic")?;
-    }
-    Ok(cluster)
 }
 
 fn random_hex(bytes: usize) -> String {

@@ -37,11 +37,15 @@ fn sigterm_under_load_loses_no_accepted_webhook() {
     let listen = format!("127.0.0.1:{}", free_port());
     let out = std::env::temp_dir().join(format!("wa-drain-{}.jsonl", std::process::id()));
     let log = std::env::temp_dir().join(format!("wa-drain-{}.log", std::process::id()));
+    let data_dir = std::env::temp_dir().join(format!("wa-drain-data-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data_dir);
     let mut child = Command::new(env!("CARGO_BIN_EXE_wa-pipeline"))
         .args(["run", "--print"])
         .env("WHATSAPP_APP_SECRET", SECRET)
         .env("LISTEN_ADDR", &listen)
         .env("RUST_LOG", "info")
+        .env("WA_DATA_DIR", &data_dir)
+        .env("BROKER_LISTEN", "127.0.0.1:0")
         .stdout(std::fs::File::create(&out).unwrap())
         .stderr(std::fs::File::create(&log).unwrap())
         .stdin(Stdio::null())
@@ -122,4 +126,5 @@ fn sigterm_under_load_loses_no_accepted_webhook() {
     );
     let _ = std::fs::remove_file(&out);
     let _ = std::fs::remove_file(&log);
+    let _ = std::fs::remove_dir_all(&data_dir);
 }

@@ -39,12 +39,27 @@ pub async fn ensure(
     replication: i32,
 ) -> Result<(), TopicError> {
     let config = settings.config(Role::Admin);
-    // Creating a client starts librdkafka's threads: keep it off the runtime's workers.
-    let admin: AdminClient<DefaultClientContext> =
-        tokio::task::spawn_blocking(move || config.create())
-            .await
-            .map_err(|_| TopicError::Admin(KafkaError::Canceled))?
-            .map_err(TopicError::Admin)?;
+    // Creating a client and reading metadata block: off the runtime's workers. Only what is
+    // missing is asked for: some brokers log an error for each topic that exists.
+    let (admin, existing) = tokio::task::spawn_blocking(move || {
+        let admin: AdminClient<DefaultClientContext> = config.create()?;
+        let existing: Vec<String> = admin
+            .inner()
+            .fetch_metadata(None, Duration::from_secs(10))
+            .map(|m| m.topics().iter().map(|t| t.name().to_owned()).collect())
+            .unwrap_or_default();
+        Ok((admin, existing))
+    })
+    .await
+    .map_err(|_| TopicError::Admin(KafkaError::Canceled))?
+    .map_err(TopicError::Admin)?;
+    let topics: Vec<&TopicSpec<'_>> = topics
+        .iter()
+        .filter(|(name, _)| !existing.iter().any(|e| e == name))
+        .collect();
+    if topics.is_empty() {
+        return Ok(());
+    }
     let sizes: Vec<Option<String>> = topics
         .iter()
         .map(|(_, s)| s.map(|s| s.to_string()))

@@ -28,6 +28,12 @@ pub struct ServiceConfig {
     pub session_timeout: Duration,
     /// Time the shutdown gets to drain acknowledgements and commit.
     pub shutdown_timeout: Duration,
+    /// Consume every partition of the raw topic without taking part in the group's
+    /// rebalances (offsets are still committed under the group id). For a single instance
+    /// only: `run` on its embedded broker, where a killed member's partitions would
+    /// otherwise stay assigned to it (Tansu 0.6.0 keeps group membership on disk and never
+    /// evicts it).
+    pub assign_all: bool,
 }
 
 impl ServiceConfig {
@@ -43,6 +49,7 @@ impl ServiceConfig {
             commit_interval: Duration::from_secs(1),
             session_timeout: Duration::from_secs(10),
             shutdown_timeout: Duration::from_secs(30),
+            assign_all: false,
         }
     }
 

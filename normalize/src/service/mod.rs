@@ -144,15 +144,36 @@ async fn connect(
     let consumer_config = config.client.config(config.consumer_role());
     let producer_config = config.client.config(config.producer_role());
     let topic = config.raw_topic.clone();
+    let assign_all = config.assign_all;
     tokio::task::spawn_blocking(move || {
         let consumer: GroupConsumer = consumer_config.create_with_context(RebalanceLog)?;
-        consumer.subscribe(&[&topic])?;
+        if assign_all {
+            consumer.assign(&all_partitions(&consumer, &topic)?)?;
+            tracing::info!(%topic, "consuming every partition (no group rebalances)");
+        } else {
+            consumer.subscribe(&[&topic])?;
+        }
         let producer: FutureProducer = producer_config.create()?;
         Ok((Arc::new(consumer), producer))
     })
     .await
     .map_err(|_| ServiceError::Setup(KafkaError::Canceled))?
     .map_err(ServiceError::Setup)
+}
+
+/// Every partition of `topic`, each from the group's committed offset.
+fn all_partitions(
+    consumer: &GroupConsumer,
+    topic: &str,
+) -> Result<rdkafka::TopicPartitionList, KafkaError> {
+    let metadata = consumer.fetch_metadata(Some(topic), std::time::Duration::from_secs(10))?;
+    let mut list = rdkafka::TopicPartitionList::new();
+    for t in metadata.topics() {
+        for p in t.partitions() {
+            list.add_partition_offset(topic, p.id(), rdkafka::Offset::Stored)?;
+        }
+    }
+    Ok(list)
 }
 
 /// The consume loop and the acker, until shutdown or a refusal; then the acker gets the

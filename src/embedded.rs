@@ -1,0 +1,131 @@
+//! The embedded broker of `run` (with no `KAFKA_BROKERS`) and of `wa-pipeline broker`:
+//! Tansu 0.6.0 in-process, keeping every record in sqlite in a data directory, so a 200
+//! means what it means on a real cluster: the body is on disk and survives a restart.
+//! librdkafka's mock cluster cannot (it keeps about 5 MB per partition, then deletes the
+//! oldest records, and dies with the process); it stays for fast in-process tests only.
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use clap::Args;
+use tansu_broker::broker::Broker;
+use tansu_broker::coordinator::group::administrator::Controller;
+use tansu_storage::StorageContainer;
+use tokio::task::JoinHandle;
+use url::Url;
+use wa_kafka::ClientSettings;
+use wa_normalize::TopicNames;
+use wa_schemas::contract::{output_record_bytes, raw_record_bytes};
+use wa_schemas::Topic;
+
+/// Where the embedded broker keeps its data and listens.
+#[derive(Debug, Clone, Args)]
+pub struct BrokerArgs {
+    /// Directory of the embedded broker's data (created when missing); a restart on the same
+    /// directory finds every record again.
+    #[arg(long, env = "WA_DATA_DIR", default_value = "wa-data")]
+    pub data_dir: PathBuf,
+    /// Address the embedded broker listens on; port 0 picks a free one (printed).
+    #[arg(long, env = "BROKER_LISTEN", default_value = "127.0.0.1:9092")]
+    pub broker_listen: SocketAddr,
+    /// Partitions of the topics the embedded broker creates.
+    #[arg(long, env = "BROKER_PARTITIONS", default_value_t = 3)]
+    pub broker_partitions: i32,
+}
+
+/// A running embedded broker.
+pub struct Embedded {
+    bootstrap: String,
+    task: JoinHandle<()>,
+}
+
+impl Embedded {
+    /// Starts the broker and creates the raw topic and `outputs` when missing.
+    pub async fn start(
+        args: &BrokerArgs,
+        raw_topic: &str,
+        outputs: &TopicNames,
+        max_body_bytes: usize,
+    ) -> anyhow::Result<Embedded> {
+        let listen = with_free_port(args.broker_listen)?;
+        let url = Url::parse(&format!("tcp://{listen}")).context("invalid --broker-listen")?;
+        let task = spawn(&args.data_dir, url).await?;
+        wait_listening(listen).await?;
+        let embedded = Embedded {
+            bootstrap: listen.to_string(),
+            task,
+        };
+        let settings = ClientSettings::new(embedded.bootstrap(), Vec::new())?;
+        let mut topics = vec![(raw_topic, Some(raw_record_bytes(max_body_bytes)))];
+        let output_bytes = Some(output_record_bytes(max_body_bytes));
+        topics.extend(Topic::ALL.map(|t| (outputs.name(t), output_bytes)));
+        wa_kafka::topics::ensure(&settings, &topics, args.broker_partitions, 1)
+            .await
+            .context("cannot create the topics on the embedded broker")?;
+        Ok(embedded)
+    }
+
+    /// The address Kafka clients bootstrap from.
+    pub fn bootstrap(&self) -> &str {
+        &self.bootstrap
+    }
+
+    /// Stops the broker; what it stored stays in the data directory.
+    pub async fn stop(self) {
+        self.task.abort();
+        let _ = self.task.await;
+    }
+}
+
+/// Builds the broker on sqlite storage in `data_dir` and serves it in a task. Tansu resolves
+/// a `sqlite://` path against the working directory, so the directory is entered for the
+/// build only (early at startup, before anything else reads a relative path).
+async fn spawn(data_dir: &Path, url: Url) -> anyhow::Result<JoinHandle<()>> {
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
+    let previous = std::env::current_dir().context("cannot read the working directory")?;
+    std::env::set_current_dir(data_dir)
+        .with_context(|| format!("cannot enter the data directory {}", data_dir.display()))?;
+    let mut incarnation = [0u8; 16];
+    getrandom::fill(&mut incarnation).expect("the OS provides randomness");
+    let built = Broker::<Controller<StorageContainer>, StorageContainer>::builder()
+        .node_id(1)
+        .cluster_id("wa-pipeline")
+        .incarnation_id(uuid::Uuid::from_bytes(incarnation))
+        .advertised_listener(url.clone())
+        .storage(Url::parse("sqlite://tansu.db").expect("a valid URL"))
+        .listener(url)
+        .silent(true)
+        .build()
+        .await;
+    std::env::set_current_dir(&previous).context("cannot return to the working directory")?;
+    let mut broker =
+        built.map_err(|e| anyhow::anyhow!("cannot start the embedded broker: {e:?}"))?;
+    Ok(tokio::spawn(async move {
+        if let Err(e) = broker.serve(tokio::time::Instant::now()).await {
+            tracing::error!(error = ?e, "the embedded broker stopped");
+        }
+    }))
+}
+
+/// `addr`, with a free port when its port is 0.
+fn with_free_port(addr: SocketAddr) -> anyhow::Result<SocketAddr> {
+    if addr.port() != 0 {
+        return Ok(addr);
+    }
+    let probe = TcpListener::bind(addr).context("cannot find a free port")?;
+    Ok(probe.local_addr()?)
+}
+
+async fn wait_listening(addr: SocketAddr) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if tokio::net::TcpStream::connect(addr).await.is_ok() {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    anyhow::bail!("the embedded broker does not listen on {addr} (is the port taken?)")
+}
