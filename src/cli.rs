@@ -56,25 +56,33 @@ pub enum Command {
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command.unwrap_or(Command::Run(cli.run)) {
-        Command::Run(args) => runtime()?.block_on(crate::run_cmd::run(*args))?,
-        Command::Normalize(args) => runtime()?.block_on(crate::normalize_cmd::run(*args))?,
-        Command::Ingest(args) => runtime()?.block_on(crate::ingest_cmd::run(*args))?,
+        Command::Run(args) => on_runtime(crate::run_cmd::run(*args))?,
+        Command::Normalize(args) => on_runtime(crate::normalize_cmd::run(*args))?,
+        Command::Ingest(args) => on_runtime(crate::ingest_cmd::run(*args))?,
         Command::NormalizeFile(args) => return crate::normalize_file::run(&args),
         Command::Sign(args) => crate::sign_cmd::run(&args)?,
         Command::Schemas(args) => crate::schemas_cmd::run(&args)?,
-        Command::Replay(args) => runtime()?.block_on(crate::replay_cmd::run(*args))?,
-        Command::Redrive(args) => runtime()?.block_on(crate::redrive_cmd::run(*args))?,
-        Command::Diff(args) => runtime()?.block_on(crate::diff_cmd::run(*args))?,
-        Command::Broker(args) => runtime()?.block_on(crate::broker_cmd::run(*args))?,
+        Command::Replay(args) => on_runtime(crate::replay_cmd::run(*args))?,
+        Command::Redrive(args) => on_runtime(crate::redrive_cmd::run(*args))?,
+        Command::Diff(args) => on_runtime(crate::diff_cmd::run(*args))?,
+        Command::Broker(args) => on_runtime(crate::broker_cmd::run(*args))?,
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
+/// Runs a command on a multi-threaded runtime. Its own timeouts bound the shutdown; a
+/// librdkafka call still blocked after them (a broker that stopped answering) must not
+/// keep the process alive, so blocking tasks get 5 s more.
+fn on_runtime(
+    command: impl std::future::Future<Output = anyhow::Result<()>>,
+) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .context("cannot start the async runtime")
+        .context("cannot start the async runtime")?;
+    let result = runtime.block_on(command);
+    runtime.shutdown_timeout(std::time::Duration::from_secs(5));
+    result
 }
 
 #[cfg(test)]

@@ -108,7 +108,7 @@ pub async fn run(
     } else {
         serve(&config, &consumer, &output, &normalizer, shutdown).await
     };
-    close(consumer).await;
+    close(consumer, config.shutdown_timeout).await;
     let flush_timeout = config.shutdown_timeout;
     let _ = tokio::task::spawn_blocking(move || producer.flush(flush_timeout)).await;
     tracing::info!("normalize stopped");
@@ -118,8 +118,8 @@ pub async fn run(
 /// Commits what was stored (stored offsets are all acknowledged, whatever happened), then
 /// closes the consumer, which leaves the group: a restarted service must not join while
 /// this member still holds its partitions. Both block: off the runtime's workers.
-async fn close(consumer: Arc<GroupConsumer>) {
-    let closed = tokio::task::spawn_blocking(move || {
+async fn close(consumer: Arc<GroupConsumer>, timeout: std::time::Duration) {
+    let closing = tokio::task::spawn_blocking(move || {
         let committed = consumer.commit_consumer_state(CommitMode::Sync);
         consumer.unsubscribe();
         match Arc::try_unwrap(consumer) {
@@ -127,12 +127,15 @@ async fn close(consumer: Arc<GroupConsumer>) {
             Err(_) => tracing::warn!("the consumer is still shared; it closes when released"),
         }
         committed
-    })
-    .await;
-    if let Ok(Err(e)) = closed {
-        if !matches!(e, KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) {
+    });
+    // A broker that stopped answering must not hold the shutdown: the offsets not
+    // committed are re-emitted (same ids) at the next start.
+    match tokio::time::timeout(timeout, closing).await {
+        Ok(Ok(Err(e))) if !matches!(e, KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => {
             tracing::warn!(error = %e, "final commit failed; the last records will be re-emitted");
         }
+        Err(_) => tracing::warn!("final commit timed out; the last records will be re-emitted"),
+        _ => {}
     }
 }
 
