@@ -45,7 +45,15 @@ pub fn run(args: &NormalizeFileArgs) -> anyhow::Result<ExitCode> {
         let topics = &normalizer.config().topics;
         let trace = TraceHeaders::default();
         runtime
-            .block_on(emit(&sink, topics, &batch, &meta, trace, &mut no_dedup))
+            .block_on(emit(
+                &sink,
+                topics,
+                &batch,
+                &meta,
+                trace,
+                &mut no_dedup,
+                |_| true,
+            ))
             .context("cannot write to stdout")?;
     }
     sink.into_inner()

@@ -11,7 +11,7 @@ use wa_kafka::{ClientSettings, Role};
 use wa_normalize::dedup::DedupWindow;
 use wa_normalize::service::kafka_output::KafkaAck;
 use wa_normalize::service::{KafkaOutput, RawContext};
-use wa_normalize::sink::emit_where;
+use wa_normalize::sink::emit;
 use wa_normalize::{Batch, EventType, Normalizer, RecordRef, TopicNames};
 use wa_schemas::contract::output_record_bytes;
 
@@ -131,7 +131,7 @@ impl Rerun {
             }
         }
         let mut no_dedup = DedupWindow::new(0);
-        let acks = self.handle.block_on(emit_where(
+        let acks = self.handle.block_on(emit(
             &self.output,
             &self.topics,
             &self.batch,

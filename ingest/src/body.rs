@@ -34,46 +34,37 @@ where
     B: Body<Data = Bytes> + Send,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    tokio::time::timeout(timeout, read_frames(body, limit, budget))
+    let frames = async {
+        let mut body = std::pin::pin!(body);
+        let mut bytes = BytesMut::new();
+        let mut held: Option<OwnedSemaphorePermit> = None;
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| IngestError::BodyRead(e.into().to_string()))?;
+            let Ok(data) = frame.into_data() else {
+                continue;
+            };
+            if bytes.len() + data.len() > limit {
+                return Err(IngestError::TooLarge(limit));
+            }
+            let n = u32::try_from(data.len()).map_err(|_| IngestError::TooLarge(limit))?;
+            let more = budget
+                .clone()
+                .try_acquire_many_owned(n)
+                .map_err(|_| IngestError::Overloaded)?;
+            match &mut held {
+                Some(permit) => permit.merge(more),
+                None => held = Some(more),
+            }
+            bytes.extend_from_slice(&data);
+        }
+        Ok(ReadBody {
+            bytes: bytes.freeze(),
+            _budget: held,
+        })
+    };
+    tokio::time::timeout(timeout, frames)
         .await
         .map_err(|_| IngestError::BodyTimeout(timeout))?
-}
-
-async fn read_frames<B>(
-    body: B,
-    limit: usize,
-    budget: &Arc<Semaphore>,
-) -> Result<ReadBody, IngestError>
-where
-    B: Body<Data = Bytes> + Send,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
-    let mut body = std::pin::pin!(body);
-    let mut bytes = BytesMut::new();
-    let mut held: Option<OwnedSemaphorePermit> = None;
-    while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|e| IngestError::BodyRead(e.into().to_string()))?;
-        let Ok(data) = frame.into_data() else {
-            continue;
-        };
-        if bytes.len() + data.len() > limit {
-            return Err(IngestError::TooLarge(limit));
-        }
-        let n = u32::try_from(data.len()).map_err(|_| IngestError::TooLarge(limit))?;
-        let more = budget
-            .clone()
-            .try_acquire_many_owned(n)
-            .map_err(|_| IngestError::Overloaded)?;
-        match &mut held {
-            Some(permit) => permit.merge(more),
-            None => held = Some(more),
-        }
-        bytes.extend_from_slice(&data);
-    }
-    Ok(ReadBody {
-        bytes: bytes.freeze(),
-        _budget: held,
-    })
 }
 
 #[cfg(test)]

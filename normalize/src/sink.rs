@@ -70,27 +70,12 @@ pub struct TraceHeaders<'t> {
     pub tracestate: Option<&'t [u8]>,
 }
 
-/// Sends every record of `batch` through `sink`, in order, skipping the repeats `window`
-/// remembers; returns their acknowledgements, in the same order.
+/// Sends the records of `batch` that `keep` accepts through `sink`, in order, skipping
+/// the repeats `window` remembers; returns their acknowledgements, in the same order.
 ///
 /// # Errors
 /// The first [`SinkError`] of a record that can never be stored.
 pub async fn emit<S: OutputSink>(
-    sink: &S,
-    topics: &TopicNames,
-    batch: &Batch,
-    meta: &RawMeta<'_>,
-    trace: TraceHeaders<'_>,
-    window: &mut DedupWindow,
-) -> Result<Vec<S::Ack>, SinkError> {
-    emit_where(sink, topics, batch, meta, trace, window, |_| true).await
-}
-
-/// [`emit`] for the records `keep` accepts.
-///
-/// # Errors
-/// The first [`SinkError`] of a record that can never be stored.
-pub async fn emit_where<S: OutputSink>(
     sink: &S,
     topics: &TopicNames,
     batch: &Batch,

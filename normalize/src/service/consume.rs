@@ -162,6 +162,7 @@ async fn map_and_send<S: OutputSink>(
             &meta,
             trace,
             window,
+            |_| true,
         )
         .await
         .map_err(|source| ServiceError::Refused {
