@@ -6,7 +6,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::Args;
 use wa_kafka::ClientSettings;
-use wa_normalize::service::{self, ServiceConfig, ServiceError};
+use wa_normalize::service::{self, Assignment, ServiceConfig, ServiceError};
 use wa_normalize::Normalizer;
 use wa_schemas::contract::DEFAULT_GROUP_ID;
 
@@ -41,6 +41,12 @@ pub struct NormalizeArgs {
     /// Consumer group session timeout: how soon a dead instance's partitions move.
     #[arg(long, env = "SESSION_TIMEOUT", default_value = "10s", value_parser = crate::duration::parse)]
     pub session_timeout: Duration,
+    /// Which raw partitions to consume: `group` (the broker spreads them over the group's
+    /// members), `all`, or a list such as `0,1,4-7` that instances split among themselves.
+    /// Assigned partitions never wait on a group rebalance: on Tansu 0.6.0, which never
+    /// evicts a killed member, they are how a restarted instance resumes at once.
+    #[arg(long, env = "ASSIGN_PARTITIONS", default_value = "group")]
+    pub assign_partitions: Assignment,
 }
 
 impl NormalizeArgs {
@@ -55,6 +61,7 @@ impl NormalizeArgs {
         config.max_record_bytes = limits.max_body_bytes;
         config.commit_interval = self.commit_interval;
         config.session_timeout = self.session_timeout;
+        config.assignment = self.assign_partitions.clone();
         config.shutdown_timeout = limits.shutdown_timeout;
         config
     }

@@ -51,7 +51,9 @@ pub async fn run(mut args: RunArgs) -> anyhow::Result<()> {
     let settings = args.stage.kafka.settings(&brokers)?;
     let mut config = args.normalize.config(settings, &args.stage);
     // One instance on its own broker: no group rebalances to get stuck in.
-    config.assign_all = embedded.is_some();
+    if embedded.is_some() {
+        config.assignment = wa_normalize::service::Assignment::All;
+    }
     let (stop, stop_rx) = tokio::sync::watch::channel(None);
     let normalize = tokio::spawn(crate::normalize_cmd::run_supervised(
         config, normalizer, stop_rx, args.print,

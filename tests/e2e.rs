@@ -8,32 +8,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use support::*;
-use wa_normalize::{Batch, Normalizer, RawMeta};
 
 fn trace_id(traceparent: &str) -> &str {
     traceparent.split('-').nth(1).unwrap_or("")
-}
-
-/// A text message body for business number `pnid` from `user`, with a unique wamid.
-fn text_body(i: usize, pnid: &str, user: &str) -> Vec<u8> {
-    format!(
-        r#"{{"object":"whatsapp_business_account","entry":[{{"id":"1029384756012345","changes":[{{"value":{{"messaging_product":"whatsapp","metadata":{{"display_phone_number":"15550101010","phone_number_id":"{pnid}"}},"contacts":[{{"profile":{{"name":"User {i}"}},"wa_id":"{user}"}}],"messages":[{{"from":"{user}","id":"wamid.E2E{i:06}","timestamp":"1767225600","type":"text","text":{{"body":"message {i}"}}}}]}},"field":"messages"}}]}}]}}"#
-    )
-    .into_bytes()
-}
-
-/// The ids the mapping gives a body's records (computed in-process).
-fn expected_ids(body: &[u8]) -> Vec<String> {
-    let mut batch = Batch::new();
-    Normalizer::default().map(body, &RawMeta::default(), &mut batch);
-    batch.iter().map(|r| r.event_id.to_owned()).collect()
-}
-
-fn ids_of(outputs: &[Read]) -> BTreeSet<String> {
-    outputs
-        .iter()
-        .map(|r| r.headers["event-id"].clone())
-        .collect()
 }
 
 /// (a) Every fixture, POSTed signed: the raw topic holds the exact bytes, the output topics

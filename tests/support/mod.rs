@@ -2,7 +2,7 @@
 //! binary as real processes, an HTTP client and a Kafka reader.
 #![allow(dead_code)]
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, MutexGuard};
@@ -12,6 +12,7 @@ use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Headers, Message};
 use rdkafka::{Offset, TopicPartitionList};
+use wa_normalize::{Batch, Normalizer, RawMeta};
 
 pub const SECRET: &str = "e2e_app_secret";
 pub const OUTPUT_TOPICS: [&str; 5] = [
@@ -402,4 +403,26 @@ pub fn expected_for(name: &str) -> Vec<serde_json::Value> {
 
 pub fn path_exists(p: &Path) -> bool {
     p.exists()
+}
+
+/// A text message body for business number `pnid` from `user`, with a unique wamid.
+pub fn text_body(i: usize, pnid: &str, user: &str) -> Vec<u8> {
+    format!(
+        r#"{{"object":"whatsapp_business_account","entry":[{{"id":"1029384756012345","changes":[{{"value":{{"messaging_product":"whatsapp","metadata":{{"display_phone_number":"15550101010","phone_number_id":"{pnid}"}},"contacts":[{{"profile":{{"name":"User {i}"}},"wa_id":"{user}"}}],"messages":[{{"from":"{user}","id":"wamid.E2E{i:06}","timestamp":"1767225600","type":"text","text":{{"body":"message {i}"}}}}]}},"field":"messages"}}]}}]}}"#
+    )
+    .into_bytes()
+}
+
+/// The ids the mapping gives a body's records (computed in-process).
+pub fn expected_ids(body: &[u8]) -> Vec<String> {
+    let mut batch = Batch::new();
+    Normalizer::default().map(body, &RawMeta::default(), &mut batch);
+    batch.iter().map(|r| r.event_id.to_owned()).collect()
+}
+
+pub fn ids_of(outputs: &[Read]) -> BTreeSet<String> {
+    outputs
+        .iter()
+        .map(|r| r.headers["event-id"].clone())
+        .collect()
 }

@@ -32,7 +32,7 @@ use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{FutureProducer, Producer};
 use tokio::sync::mpsc;
 
-pub use config::ServiceConfig;
+pub use config::{Assignment, ServiceConfig};
 pub use kafka_output::KafkaOutput;
 pub use raw::RawContext;
 pub use rebalance::RebalanceLog;
@@ -147,14 +147,28 @@ async fn connect(
     let consumer_config = config.client.config(config.consumer_role());
     let producer_config = config.client.config(config.producer_role());
     let topic = config.raw_topic.clone();
-    let assign_all = config.assign_all;
+    let assignment = config.assignment.clone();
     tokio::task::spawn_blocking(move || {
         let consumer: GroupConsumer = consumer_config.create_with_context(RebalanceLog)?;
-        if assign_all {
-            consumer.assign(&all_partitions(&consumer, &topic)?)?;
-            tracing::info!(%topic, "consuming every partition (no group rebalances)");
-        } else {
-            consumer.subscribe(&[&topic])?;
+        match assignment {
+            Assignment::Group => consumer.subscribe(&[&topic])?,
+            Assignment::All => {
+                let all = topic_partitions(&consumer, &topic)?;
+                consumer.assign(&assigned(&topic, &all)?)?;
+                tracing::info!(%topic, "consuming every partition (no group rebalances)");
+            }
+            Assignment::Partitions(wanted) => {
+                let exist = topic_partitions(&consumer, &topic)?;
+                if let Some(p) = wanted.iter().find(|p| !exist.contains(p)) {
+                    tracing::error!(%topic, partition = p, existing = ?exist, "assigned partition does not exist; fix --assign-partitions");
+                    return Err(KafkaError::Subscription(format!(
+                        "partition {p} of {topic} does not exist (it has {}); fix --assign-partitions",
+                        exist.len()
+                    )));
+                }
+                consumer.assign(&assigned(&topic, &wanted)?)?;
+                tracing::info!(%topic, partitions = ?wanted, "consuming the assigned partitions (no group rebalances)");
+            }
         }
         let producer: FutureProducer = producer_config.create()?;
         Ok((Arc::new(consumer), producer))
@@ -164,17 +178,21 @@ async fn connect(
     .map_err(ServiceError::Setup)
 }
 
-/// Every partition of `topic`, each from the group's committed offset.
-fn all_partitions(
-    consumer: &GroupConsumer,
-    topic: &str,
-) -> Result<rdkafka::TopicPartitionList, KafkaError> {
+/// The partition ids of `topic`.
+fn topic_partitions(consumer: &GroupConsumer, topic: &str) -> Result<Vec<i32>, KafkaError> {
     let metadata = consumer.fetch_metadata(Some(topic), std::time::Duration::from_secs(10))?;
+    Ok(metadata
+        .topics()
+        .iter()
+        .flat_map(|t| t.partitions().iter().map(|p| p.id()))
+        .collect())
+}
+
+/// `partitions` of `topic`, each from the group's committed offset.
+fn assigned(topic: &str, partitions: &[i32]) -> Result<rdkafka::TopicPartitionList, KafkaError> {
     let mut list = rdkafka::TopicPartitionList::new();
-    for t in metadata.topics() {
-        for p in t.partitions() {
-            list.add_partition_offset(topic, p.id(), rdkafka::Offset::Stored)?;
-        }
+    for &p in partitions {
+        list.add_partition_offset(topic, p, rdkafka::Offset::Stored)?;
     }
     Ok(list)
 }
