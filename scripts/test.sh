@@ -2,17 +2,20 @@
 # The whole test suite, as CI runs it (.ci/run calls exactly this): formatting, lints,
 # unit, golden, property and schema tests, the end-to-end tests over a real broker, and
 # the code-generator proof of the JSON Schemas.
-# It installs what it needs (libcurl's headers, Tansu 0.6.0 and its build dependencies,
+# It installs what it needs (libcurl's headers, Debian's prometheus, Tansu 0.6.0 and its build dependencies,
 # stunnel4 for the secured-Kafka tests, the pinned code generators under .tools/, once); every
 # end-to-end test starts its own Tansu through scripts/tansu.sh and stops it after.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-echo "== build dependencies (libcurl headers: librdkafka's OAUTHBEARER/OIDC support)"
-if ! pkg-config --exists libcurl 2>/dev/null; then
+echo "== packages (libcurl headers: librdkafka's OAUTHBEARER/OIDC; prometheus: the scrape test)"
+missing=()
+pkg-config --exists libcurl 2>/dev/null || missing+=(libcurl4-openssl-dev pkg-config)
+command -v prometheus >/dev/null && command -v promtool >/dev/null || missing+=(prometheus)
+if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq libcurl4-openssl-dev pkg-config >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 echo "== cargo fmt --check"
 cargo fmt --all -- --check

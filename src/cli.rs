@@ -21,6 +21,9 @@ use crate::sign_cmd::SignArgs;
 #[derive(Debug, Parser)]
 #[command(name = "wa-pipeline", version, about)]
 pub struct Cli {
+    /// Log lines as `text` or `json` (one object per line, with `trace_id` and `span_id`).
+    #[arg(long, env = "LOG_FORMAT", default_value = "text", global = true)]
+    pub log_format: wa_telemetry::LogFormat,
     #[command(subcommand)]
     pub command: Option<Command>,
     /// Options of `run`, the default subcommand.

@@ -18,6 +18,8 @@ pub struct IngestCommand {
     pub ingest: IngestArgs,
     #[command(flatten)]
     pub stage: StageArgs,
+    #[command(flatten)]
+    pub admin: crate::admin::AdminArgs,
 }
 
 /// Options of the receiver.
@@ -150,6 +152,13 @@ pub async fn run(command: IngestCommand) -> anyhow::Result<()> {
         .create_topics(&settings, Some(&stage.raw.topic_raw), None, &stage.limits)
         .await?;
     let (listener, ingest) = build(&command.ingest, secrets, stage, &brokers).await?;
+    crate::admin::start(&command.admin, vec![readiness(&ingest)]).await?;
     wa_ingest::server::serve(listener, ingest, crate::shutdown::signal()).await;
     Ok(())
+}
+
+/// The receiver's readiness check: its brokers are reachable and the raw topic exists.
+pub fn readiness(ingest: &Arc<Ingest<KafkaSink>>) -> crate::admin::Check {
+    let ingest = ingest.clone();
+    ("ingest", Arc::new(move || ingest.ready()))
 }

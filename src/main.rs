@@ -6,6 +6,7 @@
 //! several commands share, `kafka` the Kafka options; `shutdown` the signal handling;
 //! `duration` parses durations.
 
+mod admin;
 mod args;
 mod broker_cmd;
 mod cli;
@@ -29,27 +30,22 @@ use clap::Parser;
 
 fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
-    init_tracing();
-    match cli::run(cli) {
+    // Logs on stderr (stdout carries records), traces and metrics: before anything else.
+    let telemetry = match wa_telemetry::Telemetry::init(cli.log_format) {
+        Ok(telemetry) => telemetry,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    admin::set_prometheus(telemetry.prometheus());
+    let code = match cli::run(cli) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
             std::process::ExitCode::FAILURE
         }
-    }
-}
-
-/// The log filter without `RUST_LOG`: ours at info, the embedded broker's at warn.
-const DEFAULT_LOG_FILTER: &str = "info,tansu_broker=warn,tansu_storage=warn,tansu_service=warn,tansu_sans_io=warn,tansu_schema=warn,tansu_auth=warn,libsql=warn";
-
-/// Logs go to stderr (stdout carries records), filtered by `RUST_LOG` (default
-/// [`DEFAULT_LOG_FILTER`]).
-fn init_tracing() {
-    use tracing_subscriber::EnvFilter;
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_LOG_FILTER));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+    };
+    telemetry.shutdown();
+    code
 }

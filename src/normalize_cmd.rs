@@ -21,6 +21,8 @@ pub struct NormalizeCommand {
     pub mapping: MappingArgs,
     #[command(flatten)]
     pub stage: StageArgs,
+    #[command(flatten)]
+    pub admin: crate::admin::AdminArgs,
 }
 
 /// Options of the normalize service.
@@ -85,6 +87,7 @@ pub async fn run(command: NormalizeCommand) -> anyhow::Result<()> {
         .await?;
     let normalizer = Arc::new(Normalizer::new(command.mapping.config()));
     let config = command.normalize.config(settings, stage);
+    crate::admin::start(&command.admin, vec![readiness(&config)]).await?;
     let stop = crate::shutdown::stop_on_signal();
     run_supervised(config, normalizer, stop, false)
         .await
@@ -115,4 +118,13 @@ pub async fn run_supervised(
             }
         }
     }
+}
+
+/// The service's readiness check: its Kafka clients are up and it consumes.
+pub fn readiness(config: &ServiceConfig) -> crate::admin::Check {
+    let ready = config.ready.clone();
+    (
+        "normalize",
+        Arc::new(move || ready.load(std::sync::atomic::Ordering::Relaxed)),
+    )
 }

@@ -33,6 +33,8 @@ pub struct RunArgs {
     pub stage: StageArgs,
     #[command(flatten)]
     pub broker: BrokerArgs,
+    #[command(flatten)]
+    pub admin: crate::admin::AdminArgs,
 }
 
 /// The sample body of the printed example request.
@@ -54,6 +56,11 @@ pub async fn run(mut args: RunArgs) -> anyhow::Result<()> {
     if embedded.is_some() {
         config.assignment = wa_normalize::service::Assignment::All;
     }
+    let checks = vec![
+        crate::ingest_cmd::readiness(&ingest),
+        crate::normalize_cmd::readiness(&config),
+    ];
+    crate::admin::start(&args.admin, checks).await?;
     let (stop, stop_rx) = tokio::sync::watch::channel(None);
     let normalize = tokio::spawn(crate::normalize_cmd::run_supervised(
         config, normalizer, stop_rx, args.print,

@@ -7,7 +7,9 @@ use std::process::{Command, Stdio};
 use serde_json::Value;
 
 fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_wa-pipeline"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_wa-pipeline"));
+    command.env("ADMIN_LISTEN", "127.0.0.1:0");
+    command
 }
 
 fn fixture(name: &str) -> PathBuf {

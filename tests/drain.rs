@@ -40,6 +40,7 @@ fn sigterm_under_load_loses_no_accepted_webhook() {
     let data_dir = std::env::temp_dir().join(format!("wa-drain-data-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&data_dir);
     let mut child = Command::new(env!("CARGO_BIN_EXE_wa-pipeline"))
+        .env("ADMIN_LISTEN", "127.0.0.1:0")
         .args(["run", "--print"])
         .env("WHATSAPP_APP_SECRET", SECRET)
         .env("LISTEN_ADDR", &listen)

@@ -13,6 +13,7 @@ use support::*;
 /// `wa-pipeline run --print` on the embedded broker in `data_dir`; stdout to `out`.
 fn start_run(data_dir: &Path, out: &Path, listen: &str) -> Child {
     let child = Command::new(env!("CARGO_BIN_EXE_wa-pipeline"))
+        .env("ADMIN_LISTEN", "127.0.0.1:0")
         .args(["run", "--print"])
         .env("WHATSAPP_APP_SECRET", SECRET)
         .env("LISTEN_ADDR", listen)

@@ -34,6 +34,7 @@ fn prefixed(prefix: &str) -> Vec<String> {
 /// Runs a subcommand of the binary to completion.
 fn wa(args: &[&str], env: &[(&str, &str)]) -> Output {
     let out = Command::new(env!("CARGO_BIN_EXE_wa-pipeline"))
+        .env("ADMIN_LISTEN", "127.0.0.1:0")
         .args(args)
         .envs(env.iter().copied())
         .output()

@@ -22,6 +22,7 @@ fn the_quick_start_works_with_no_configuration() {
     let data_dir = std::env::temp_dir().join(format!("wa-quick-start-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&data_dir);
     let mut child = Command::new(env!("CARGO_BIN_EXE_wa-pipeline"))
+        .env("ADMIN_LISTEN", "127.0.0.1:0")
         .args(["--print", "--listen", &format!("127.0.0.1:{port}")])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env_remove("KAFKA_BROKERS")

@@ -10,8 +10,10 @@ use hyper::header::{
     HeaderValue, ALLOW, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER, X_CONTENT_TYPE_OPTIONS,
 };
 use hyper::{Method, Request, Response, StatusCode};
+use opentelemetry::KeyValue;
 use tokio::sync::Semaphore;
 use tracing::Instrument as _;
+use wa_telemetry::{context, metrics};
 
 use crate::config::IngestConfig;
 use crate::error::IngestError;
@@ -62,8 +64,41 @@ impl<S: RawSink> Ingest<S> {
         &self.config
     }
 
-    /// Answers one request. Never fails: every outcome is a response.
+    /// Answers one request. Never fails: every outcome is a response, timed in
+    /// `http.server.request.duration`.
     pub async fn handle<B>(&self, request: Request<B>) -> Answer
+    where
+        B: Body<Data = Bytes> + Send,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let started = std::time::Instant::now();
+        let method = request.method().clone();
+        let route = self.route(request.uri().path());
+        let answer = self.route_request(request).await;
+        metrics().http_duration.record(
+            started.elapsed().as_secs_f64(),
+            &[
+                KeyValue::new("http.request.method", method.as_str().to_owned()),
+                KeyValue::new(
+                    "http.response.status_code",
+                    i64::from(answer.status().as_u16()),
+                ),
+                KeyValue::new("http.route", route),
+            ],
+        );
+        answer
+    }
+
+    /// The route label: the known paths, one label for the rest (bounded cardinality).
+    fn route(&self, path: &str) -> String {
+        match path {
+            "/healthz" | "/readyz" => path.to_owned(),
+            p if p == self.config.path => p.to_owned(),
+            _ => "unmatched".to_owned(),
+        }
+    }
+
+    async fn route_request<B>(&self, request: Request<B>) -> Answer
     where
         B: Body<Data = Bytes> + Send,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
@@ -112,25 +147,32 @@ impl<S: RawSink> Ingest<S> {
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
         let headers = request.headers();
-        let ctx = RequestContext::new(headers.get(header::TRACEPARENT).map(HeaderValue::as_bytes));
+        let incoming = headers.get(header::TRACEPARENT).map(HeaderValue::as_bytes);
+        let mut ctx = RequestContext::new(incoming);
         let span = tracing::info_span!(
             "webhook",
+            otel.name = %format!("POST {}", self.config.path),
+            otel.kind = "server",
+            http.request.method = "POST",
+            http.route = %self.config.path,
+            http.response.status_code = tracing::field::Empty,
             request_id = %ctx.request_id,
-            traceparent = %ctx.traceparent,
+            trace_id = tracing::field::Empty,
+            span_id = tracing::field::Empty,
             bytes = tracing::field::Empty,
             key = tracing::field::Empty,
         );
+        let tracestate = headers.get(header::TRACESTATE).map(HeaderValue::as_bytes);
+        context::continue_trace(&span, incoming, tracestate);
+        if let Some(own) = context::traceparent(&span) {
+            ctx.traceparent = own;
+        }
+        context::record_ids(&span, &ctx.traceparent);
         async move {
             let result = self.verify_and_persist(request, &ctx).await;
-            match &result {
-                Ok(_) => tracing::info!("stored"),
-                Err(e @ IngestError::Persist(_)) => tracing::error!(error = %e, "not stored: 503"),
-                Err(e) => {
-                    if let Some(suppressed) = self.refusals.admit() {
-                        tracing::warn!(error = %e, status = e.status(), suppressed, "refused");
-                    }
-                }
-            }
+            let status = result.as_ref().map_or_else(IngestError::status, |()| 200);
+            tracing::Span::current().record("http.response.status_code", status);
+            self.count_and_log(&result);
             result.map(|()| {
                 self.json(
                     StatusCode::OK,
@@ -140,6 +182,29 @@ impl<S: RawSink> Ingest<S> {
         }
         .instrument(span)
         .await
+    }
+
+    /// Logs the outcome (refusals rate-limited) and counts it.
+    fn count_and_log(&self, result: &Result<(), IngestError>) {
+        match result {
+            Ok(()) => tracing::info!("stored"),
+            Err(e @ IngestError::Persist(_)) => tracing::error!(error = %e, "not stored: 503"),
+            Err(e) => {
+                match e {
+                    IngestError::Signature(s) => metrics()
+                        .signature_failures
+                        .add(1, &[KeyValue::new("reason", s.reason())]),
+                    IngestError::Overloaded => metrics().overload_refusals.add(1, &[]),
+                    _ => {}
+                }
+                match self.refusals.admit() {
+                    Some(suppressed) => {
+                        tracing::warn!(error = %e, status = e.status(), suppressed, "refused");
+                    }
+                    None => metrics().logs_suppressed.add(1, &[]),
+                }
+            }
+        }
     }
 
     async fn verify_and_persist<B>(
@@ -177,6 +242,23 @@ impl<S: RawSink> Ingest<S> {
             .clone()
             .try_acquire_owned()
             .map_err(|_| IngestError::Overloaded)?;
+        let _in_flight = InFlight::enter();
+        let send = tracing::info_span!(
+            "send",
+            otel.name = %format!("{} send", self.sink.topic()),
+            otel.kind = "producer",
+            messaging.system = "kafka",
+            messaging.operation.type = "send",
+            messaging.destination.name = %self.sink.topic(),
+            messaging.destination.partition.id = tracing::field::Empty,
+            messaging.kafka.offset = tracing::field::Empty,
+            messaging.message.id = %ctx.request_id,
+        );
+        // The raw record continues the producer span's trace, when there is one.
+        let ctx = &RequestContext {
+            traceparent: context::traceparent(&send).unwrap_or_else(|| ctx.traceparent.clone()),
+            ..ctx.clone()
+        };
         let record = RawRecord::new(
             body,
             signature.unwrap_or_default(),
@@ -192,8 +274,14 @@ impl<S: RawSink> Ingest<S> {
         }
         self.sink
             .persist(record)
+            .instrument(send)
             .await
             .map_err(|e| IngestError::Persist(e.to_string()))
+    }
+
+    /// Whether the sink can reach its brokers (for an admin endpoint's readiness).
+    pub fn ready(&self) -> bool {
+        self.sink.ready()
     }
 
     fn health(&self, readiness: bool) -> Answer {
@@ -235,5 +323,21 @@ impl<S: RawSink> Ingest<S> {
                 .insert(ALLOW, HeaderValue::from_static(allow));
         }
         response
+    }
+}
+
+/// Counts a verified body in `wa.ingest.requests.in_flight` while it is being stored.
+struct InFlight;
+
+impl InFlight {
+    fn enter() -> Self {
+        metrics().in_flight.add(1, &[]);
+        InFlight
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        metrics().in_flight.add(-1, &[]);
     }
 }

@@ -29,6 +29,17 @@ pub enum SignatureError {
     Mismatch,
 }
 
+impl SignatureError {
+    /// A short, fixed label for metrics.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            SignatureError::Missing => "missing",
+            SignatureError::Malformed(_) => "malformed",
+            SignatureError::Mismatch => "mismatch",
+        }
+    }
+}
+
 /// Errors in the configured secrets.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SecretsError {

@@ -36,6 +36,8 @@ pub trait RawSink: Send + Sync + 'static {
     fn ready(&self) -> bool;
     /// Delivers what is queued, within `timeout` (on shutdown).
     fn flush(&self, timeout: Duration);
+    /// The topic records go to (for spans and metrics).
+    fn topic(&self) -> &str;
 }
 
 /// Kafka connection settings of the producer.
@@ -202,9 +204,21 @@ impl RawSink for KafkaSink {
         // request can never hang past the bound.
         let timeout = self.settings.produce_timeout;
         let bound = timeout + Duration::from_millis(500);
+        let started = Instant::now();
         let send = producer.send(kafka_record, Timeout::After(timeout));
         let result = match tokio::time::timeout(bound, send).await {
-            Ok(Ok(_delivery)) => return Ok(()),
+            Ok(Ok(delivery)) => {
+                let span = tracing::Span::current();
+                span.record("messaging.destination.partition.id", delivery.partition);
+                span.record("messaging.kafka.offset", delivery.offset);
+                let destination = wa_telemetry::instruments::destination(&self.settings.topic);
+                let metrics = wa_telemetry::metrics();
+                metrics.sent.add(1, &destination);
+                metrics
+                    .produce_duration
+                    .record(started.elapsed().as_secs_f64(), &destination);
+                return Ok(());
+            }
             Ok(Err((e, _))) => Err(PersistError::Kafka(e)),
             Err(_) => Err(PersistError::Timeout(bound)),
         };
@@ -214,6 +228,10 @@ impl RawSink for KafkaSink {
 
     fn ready(&self) -> bool {
         self.ready.load(Ordering::Relaxed)
+    }
+
+    fn topic(&self) -> &str {
+        &self.settings.topic
     }
 
     fn flush(&self, timeout: Duration) {

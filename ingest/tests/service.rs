@@ -33,6 +33,9 @@ impl RawSink for MemorySink {
         true
     }
     fn flush(&self, _: Duration) {}
+    fn topic(&self) -> &str {
+        "whatsapp.raw"
+    }
 }
 
 #[tokio::test]

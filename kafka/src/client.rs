@@ -257,7 +257,9 @@ fn group_consumer(
         .set(
             "heartbeat.interval.ms",
             (session_timeout.as_millis() / 3).max(100).to_string(),
-        );
+        )
+        // Per-partition consumer lag for the metrics, every 5 s.
+        .set("statistics.interval.ms", "5000");
 }
 
 #[cfg(test)]

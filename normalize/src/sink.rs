@@ -85,22 +85,32 @@ pub async fn emit<S: OutputSink>(
     keep: impl Fn(&RecordRef<'_>) -> bool,
 ) -> Result<Vec<S::Ack>, SinkError> {
     let mut acks = Vec::with_capacity(batch.len());
+    // A producer span per record only when spans are exported: it costs every record.
+    let traced = trace.traceparent.is_some()
+        && wa_telemetry::context::traceparent(&tracing::Span::current()).is_some();
     for record in batch.iter().filter(|r| keep(r)) {
         if window.check_and_insert(record.topic(), record.event_id) {
             tracing::debug!(event_id = record.event_id, "duplicate dropped");
+            wa_telemetry::metrics().duplicates.add(1, &[]);
             continue;
         }
+        let topic = topics.name(record.topic());
+        let send = traced.then(|| producer_span(topic, record.event_id));
+        let own = send.as_ref().and_then(wa_telemetry::context::traceparent);
         let owned = record.headers(meta);
         let mut headers: Vec<(&'static str, &[u8])> =
             owned.iter().map(|(k, v)| (*k, v.as_bytes())).collect();
-        if let Some(traceparent) = trace.traceparent {
+        if let Some(traceparent) = own.as_deref().or(trace.traceparent) {
             headers.push((header::TRACEPARENT, traceparent.as_bytes()));
         }
         if let Some(state) = trace.tracestate {
             headers.push((header::TRACESTATE, state));
         }
+        if record.topic() == wa_schemas::Topic::DeadLetter {
+            count_dead_letter(record.value);
+        }
         let out = OutRecord {
-            topic: topics.name(record.topic()),
+            topic,
             key: record.key,
             event_id: record.event_id,
             headers,
@@ -115,6 +125,37 @@ pub async fn emit<S: OutputSink>(
         acks.push(sink.send(&out).await?);
     }
     Ok(acks)
+}
+
+/// The span of one output record's hand-off to the producer.
+fn producer_span(topic: &str, event_id: &str) -> tracing::Span {
+    tracing::info_span!(
+        "send",
+        otel.name = %format!("{topic} send"),
+        otel.kind = "producer",
+        messaging.system = "kafka",
+        messaging.operation.type = "send",
+        messaging.destination.name = topic,
+        messaging.message.id = event_id,
+    )
+}
+
+/// `wa.normalize.dead_letters` by the dead letter's `reason.kind`.
+fn count_dead_letter(value: &[u8]) {
+    #[derive(serde::Deserialize)]
+    struct DeadLetter<'a> {
+        #[serde(borrow)]
+        reason: Reason<'a>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Reason<'a> {
+        kind: &'a str,
+    }
+    let kind = serde_json::from_slice::<DeadLetter<'_>>(value)
+        .map_or_else(|_| "unknown".to_owned(), |d| d.reason.kind.to_owned());
+    wa_telemetry::metrics()
+        .dead_letters
+        .add(1, &[opentelemetry::KeyValue::new("reason.kind", kind)]);
 }
 
 /// Records as JSON lines, `{"topic": ..., "key": ..., "value": ...}` (headers left out):

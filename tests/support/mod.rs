@@ -120,6 +120,7 @@ impl Proc {
         let log = std::env::temp_dir().join(format!("wa-e2e-{name}-{}.log", std::process::id()));
         let file = std::fs::File::create(&log).unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_wa-pipeline"))
+            .env("ADMIN_LISTEN", "127.0.0.1:0")
             .args(args)
             .env("RUST_LOG", "info")
             .envs(env.iter().copied())

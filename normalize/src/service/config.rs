@@ -30,6 +30,8 @@ pub struct ServiceConfig {
     pub shutdown_timeout: Duration,
     /// Which raw partitions this instance consumes.
     pub assignment: Assignment,
+    /// Set while the service consumes (its clients are up): readiness.
+    pub ready: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// Which raw partitions an instance consumes.
@@ -94,6 +96,7 @@ impl ServiceConfig {
             session_timeout: Duration::from_secs(10),
             shutdown_timeout: Duration::from_secs(30),
             assignment: Assignment::Group,
+            ready: Default::default(),
         }
     }
 

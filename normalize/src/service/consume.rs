@@ -144,14 +144,27 @@ async fn map_and_send<S: OutputSink>(
     batch: &mut Batch,
     window: &mut DedupWindow,
 ) -> Result<Pending<S::Ack>, ServiceError> {
-    let raw = RawContext::of(message);
-    let meta = raw.meta(message);
+    let mut raw = RawContext::of(message);
     let span = tracing::info_span!(
         "raw_record",
+        otel.name = %format!("{} process", message.topic()),
+        otel.kind = "consumer",
+        messaging.system = "kafka",
+        messaging.operation.type = "process",
+        messaging.destination.name = message.topic(),
+        messaging.destination.partition.id = message.partition(),
+        messaging.kafka.offset = message.offset(),
         partition = message.partition(),
         offset = message.offset(),
-        traceparent = %raw.traceparent(),
+        trace_id = tracing::field::Empty,
+        span_id = tracing::field::Empty,
     );
+    raw.continue_in(&span);
+    wa_telemetry::context::record_ids(&span, raw.traceparent());
+    wa_telemetry::metrics()
+        .consumed
+        .add(1, &wa_telemetry::instruments::destination(message.topic()));
+    let meta = raw.meta(message);
     let trace = raw.trace();
     async {
         normalizer.map(message.payload().unwrap_or_default(), &meta, batch);

@@ -29,17 +29,30 @@ impl KafkaOutput {
     }
 }
 
-/// A delivery report, as the sink's acknowledgement.
-pub struct KafkaAck(DeliveryFuture);
+/// A delivery report, as the sink's acknowledgement; counted in the messaging metrics.
+pub struct KafkaAck {
+    delivery: DeliveryFuture,
+    topic: Box<str>,
+    started: Instant,
+}
 
 impl Future for KafkaAck {
     type Output = Result<(), SinkError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        Pin::new(&mut self.0)
+        let this = &mut *self;
+        Pin::new(&mut this.delivery)
             .poll(cx)
             .map(|delivery| match delivery {
-                Ok(Ok(_)) => Ok(()),
+                Ok(Ok(_)) => {
+                    let destination = wa_telemetry::instruments::destination(&this.topic);
+                    let metrics = wa_telemetry::metrics();
+                    metrics.sent.add(1, &destination);
+                    metrics
+                        .produce_duration
+                        .record(this.started.elapsed().as_secs_f64(), &destination);
+                    Ok(())
+                }
                 Ok(Err((e, _))) => Err(permanent(&e, "the brokers refused it")),
                 // The producer went away: only at shutdown.
                 Err(_) => Err(SinkError::Closed),
@@ -78,7 +91,13 @@ impl OutputSink for KafkaOutput {
         let mut last_log: Option<Instant> = None;
         loop {
             match self.producer.send_result(out) {
-                Ok(delivery) => return Ok(KafkaAck(delivery)),
+                Ok(delivery) => {
+                    return Ok(KafkaAck {
+                        delivery,
+                        topic: record.topic.into(),
+                        started: Instant::now(),
+                    })
+                }
                 // A full local queue is back-pressure, not an error: wait and retry the same
                 // record, so the order of this partition's outputs is kept.
                 Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {

@@ -96,6 +96,9 @@ pub async fn run(
         "normalize consuming"
     );
     let output = KafkaOutput::new(producer.clone());
+    config
+        .ready
+        .store(true, std::sync::atomic::Ordering::Relaxed);
     let result = if print {
         serve(
             &config,
@@ -108,6 +111,9 @@ pub async fn run(
     } else {
         serve(&config, &consumer, &output, &normalizer, shutdown).await
     };
+    config
+        .ready
+        .store(false, std::sync::atomic::Ordering::Relaxed);
     close(consumer, config.shutdown_timeout).await;
     let flush_timeout = config.shutdown_timeout;
     let _ = tokio::task::spawn_blocking(move || producer.flush(flush_timeout)).await;

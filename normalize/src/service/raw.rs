@@ -15,6 +15,7 @@ pub struct RawContext {
     traceparent: String,
     tracestate: Option<Vec<u8>>,
     signature: Option<Vec<u8>>,
+    incoming: Option<Vec<u8>>,
 }
 
 impl RawContext {
@@ -28,9 +29,10 @@ impl RawContext {
                     .map(<[u8]>::to_vec)
             })
         };
+        let incoming = header(raw_header::TRACEPARENT);
         let mut random = [0u8; 24];
         getrandom::fill(&mut random).expect("the OS provides randomness");
-        let trace = header(raw_header::TRACEPARENT)
+        let trace = incoming
             .as_deref()
             .and_then(TraceParent::parse)
             .unwrap_or_else(|| TraceParent::root(random[..16].try_into().expect("16 bytes")));
@@ -39,6 +41,7 @@ impl RawContext {
             traceparent: trace.child(random[16..].try_into().expect("8 bytes")),
             tracestate: header(raw_header::TRACESTATE),
             signature: header(raw_header::SIGNATURE),
+            incoming,
         }
     }
 
@@ -63,6 +66,16 @@ impl RawContext {
     /// The `traceparent` of this record's processing.
     pub fn traceparent(&self) -> &str {
         &self.traceparent
+    }
+
+    /// Makes `span` continue the raw record's trace; from then on its ids are this
+    /// record's processing ids (when spans are exported).
+    pub fn continue_in(&mut self, span: &tracing::Span) {
+        let incoming = self.incoming.as_deref();
+        wa_telemetry::context::continue_trace(span, incoming, self.tracestate.as_deref());
+        if let Some(own) = wa_telemetry::context::traceparent(span) {
+            self.traceparent = own;
+        }
     }
 
     /// Meta's `X-Hub-Signature-256` as ingest stored it.
