@@ -10,7 +10,8 @@
 #   scripts/tansu.sh stop DIR         stop it (SIGTERM, then SIGKILL after a grace period)
 #
 # Environment: TANSU_BIN (default: tansu on PATH or ~/.cargo/bin/tansu); for start,
-# TANSU_ADVERTISED_URL (default: the listener) and TANSU_EXTRA_ARGS (e.g. --authentication).
+# TANSU_ADVERTISED_URL (default: the listener), TANSU_STORAGE (default sqlite://tansu.db;
+# memory://tansu/ for benchmarks) and TANSU_EXTRA_ARGS (e.g. --authentication).
 set -euo pipefail
 
 TANSU_VERSION=0.6.0
@@ -82,7 +83,7 @@ cmd_start() {
     exec "$(tansu_bin)" broker \
       --listener-url "tcp://127.0.0.1:$port" \
       --advertised-listener-url "${TANSU_ADVERTISED_URL:-tcp://127.0.0.1:$port}" \
-      --storage-engine "sqlite://tansu.db" ${TANSU_EXTRA_ARGS:-} \
+      --storage-engine "${TANSU_STORAGE:-sqlite://tansu.db}" ${TANSU_EXTRA_ARGS:-} \
       >>"$dir/tansu.log" 2>&1
   ) &
   echo $! > "$dir/pid"

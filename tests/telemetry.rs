@@ -224,6 +224,51 @@ fn the_spans_of_one_post_from_both_stages_share_its_trace_id() {
     assert!(traceparent.starts_with(&format!("00-{TRACE}-")));
 }
 
+/// `wa-pipeline run` on its embedded broker with its own data directory and admin port.
+struct Run {
+    proc: Proc,
+    url: String,
+    admin: String,
+    data_dir: std::path::PathBuf,
+}
+
+impl Run {
+    fn start(name: &str, extra: &[(&str, &str)]) -> Run {
+        let data_dir = std::env::temp_dir().join(format!("wa-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&data_dir);
+        let (listen, admin) = (
+            format!("127.0.0.1:{}", free_port()),
+            format!("127.0.0.1:{}", free_port()),
+        );
+        let mut env = vec![
+            ("WHATSAPP_APP_SECRET", SECRET),
+            ("LISTEN_ADDR", listen.as_str()),
+            ("ADMIN_LISTEN", admin.as_str()),
+            ("WA_DATA_DIR", data_dir.to_str().unwrap()),
+            ("BROKER_LISTEN", "127.0.0.1:0"),
+        ];
+        env.extend_from_slice(extra);
+        let proc = Proc::spawn(&format!("run-{name}"), &["run"], &env);
+        wait_until(Duration::from_secs(60), || {
+            matches!(get(&format!("http://{admin}/readyz")), Ok(200)).into_option()
+        })
+        .unwrap_or_else(|| panic!("not ready\n{}", proc.log()));
+        Run {
+            proc,
+            url: format!("http://{listen}"),
+            admin,
+            data_dir,
+        }
+    }
+}
+
+impl Drop for Run {
+    fn drop(&mut self) {
+        self.proc.kill();
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+}
+
 /// GETs `url`'s body as text.
 fn fetch(url: &str) -> String {
     ureq::get(url)
@@ -245,28 +290,8 @@ fn sample(text: &str, name: &str, labels: &[&str]) -> Option<f64> {
 fn metrics_count_every_request_and_prometheus_scrapes_them() {
     const N: usize = 25;
     let _serial = serial();
-    let data_dir = std::env::temp_dir().join(format!("wa-metrics-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&data_dir);
-    let (listen, admin) = (
-        format!("127.0.0.1:{}", free_port()),
-        format!("127.0.0.1:{}", free_port()),
-    );
-    let run = Proc::spawn(
-        "run-metrics",
-        &["run"],
-        &[
-            ("WHATSAPP_APP_SECRET", SECRET),
-            ("LISTEN_ADDR", listen.as_str()),
-            ("ADMIN_LISTEN", admin.as_str()),
-            ("WA_DATA_DIR", data_dir.to_str().unwrap()),
-            ("BROKER_LISTEN", "127.0.0.1:0"),
-        ],
-    );
-    let url = format!("http://{listen}");
-    wait_until(Duration::from_secs(60), || {
-        matches!(get(&format!("http://{admin}/readyz")), Ok(200)).into_option()
-    })
-    .unwrap_or_else(|| panic!("not ready\n{}", run.log()));
+    let run = Run::start("metrics", &[]);
+    let (url, admin) = (run.url.clone(), run.admin.clone());
     for i in 0..N {
         let body = text_body(3000 + i, "1065403500012345", "15550002222");
         assert_eq!(post_signed(&url, &body).status, 200);
@@ -308,8 +333,6 @@ fn metrics_count_every_request_and_prometheus_scrapes_them() {
 
     promtool_accepts(&text);
     prometheus_scrapes(&admin, N);
-    drop(run);
-    let _ = std::fs::remove_dir_all(&data_dir);
 }
 
 /// `promtool check metrics` reads the exposition from stdin and prints every problem.
@@ -397,33 +420,17 @@ fn a_collector_that_never_answers_costs_spans_not_webhooks() {
         let held: Vec<_> = blackhole.incoming().flatten().collect();
         drop(held);
     });
-    let data_dir = std::env::temp_dir().join(format!("wa-blackhole-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&data_dir);
-    let (listen, admin) = (
-        format!("127.0.0.1:{}", free_port()),
-        format!("127.0.0.1:{}", free_port()),
-    );
-    let run = Proc::spawn(
-        "run-blackhole",
-        &["run"],
+    let run = Run::start(
+        "blackhole",
         &[
-            ("WHATSAPP_APP_SECRET", SECRET),
-            ("LISTEN_ADDR", listen.as_str()),
-            ("ADMIN_LISTEN", admin.as_str()),
-            ("WA_DATA_DIR", data_dir.to_str().unwrap()),
-            ("BROKER_LISTEN", "127.0.0.1:0"),
             ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
             ("OTEL_EXPORTER_OTLP_TIMEOUT", "1000"),
         ],
     );
-    let url = format!("http://{listen}");
-    wait_until(Duration::from_secs(60), || {
-        matches!(get(&format!("http://{admin}/readyz")), Ok(200)).into_option()
-    })
-    .unwrap_or_else(|| panic!("not ready\n{}", run.log()));
+    let (url, admin) = (run.url.clone(), run.admin.clone());
     for i in 0..50 {
         let body = text_body(6000 + i, "1065403500012345", "15550003333");
-        assert_eq!(post_signed(&url, &body).status, 200, "{}", run.log());
+        assert_eq!(post_signed(&url, &body).status, 200, "{}", run.proc.log());
     }
     let metrics_url = format!("http://{admin}/metrics");
     let dropped = wait_until(Duration::from_secs(60), || {
@@ -446,6 +453,4 @@ fn a_collector_that_never_answers_costs_spans_not_webhooks() {
         .filter(|n| *n >= 50.0)
     });
     assert_eq!(out, Some(50.0), "{text}");
-    drop(run);
-    let _ = std::fs::remove_dir_all(&data_dir);
 }

@@ -68,6 +68,9 @@ pub struct RawChange<'a> {
 pub struct MessagesValue<'a> {
     #[serde(borrow, default)]
     pub metadata: Lenient<Obj<Metadata<'a>>>,
+    /// `messaging_handovers` name the business number here, having no `metadata`.
+    #[serde(borrow, default)]
+    pub recipient: Lenient<Obj<Metadata<'a>>>,
     #[serde(borrow, default)]
     pub contacts: Lenient<Arr<Lenient<Obj<Contact<'a>>>>>,
     #[serde(borrow, default)]
@@ -124,12 +127,18 @@ pub struct Status<'a> {
     pub recipient_id: LStr<'a>,
     #[serde(borrow, default)]
     pub recipient_user_id: LStr<'a>,
-    #[serde(borrow, default)]
+    /// Meta's spelling changed (Apr → May 2026); both are read.
+    #[serde(borrow, default, alias = "recipient_parent_user_id")]
     pub parent_recipient_user_id: LStr<'a>,
     #[serde(borrow, default)]
     pub recipient_type: LStr<'a>,
-    #[serde(borrow, default)]
+    /// Three of Meta's group samples write `participant_recipient_id`; both are read.
+    #[serde(borrow, default, alias = "participant_recipient_id")]
     pub recipient_participant_id: LStr<'a>,
+    #[serde(borrow, default)]
+    pub recipient_participant_user_id: LStr<'a>,
+    #[serde(borrow, default)]
+    pub recipient_participant_parent_user_id: LStr<'a>,
     #[serde(borrow, default)]
     pub recipient_identity_key_hash: LStr<'a>,
     #[serde(borrow, default)]

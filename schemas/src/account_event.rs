@@ -17,6 +17,17 @@ use crate::json_string::{any_object, timestamp_or_null};
 #[schemars(title = "AccountEvent", example = crate::generate::examples::account_event())]
 pub struct AccountEvent<'a> {
     /// Meta's subscription field (`changes[].field`), e.g. `message_template_status_update`.
+    /// Fields of 2025–2026, each passed on whole (their shapes: the reference's sections
+    /// 15–19): `group_lifecycle_update`, `group_participants_update`,
+    /// `group_settings_update`, `group_status_update` (group management, never messages);
+    /// `history` (coexistence history sync: its `value.history[].threads[].messages[]` are
+    /// copies of past chats, not live traffic, and must never trigger replies) and
+    /// `smb_message_echoes` (what the business sent from the WhatsApp Business app:
+    /// outbound); `smb_app_state_sync` (address-book sync); `calls` (call events and call
+    /// statuses, `wacid.` ids, not message receipts); `standby` (copies of messages of
+    /// threads another responder owns: observe only) and `messaging_handovers` (thread
+    /// ownership passed to or taken from us; `phoneNumberId` from `value.recipient`);
+    /// `account_settings_update`, `business_username_updates`, `user_id_update`.
     #[serde(borrow)]
     #[schemars(extend("x-meta-source" = "`changes[].field`"))]
     pub field: Cow<'a, str>,

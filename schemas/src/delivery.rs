@@ -259,6 +259,22 @@ pub struct DeliveryInfoNotification<'a> {
     #[schemars(schema_with = "json_string_or_empty::<Vec<MetaError>>")]
     #[schemars(extend("x-meta-source" = "`statuses[].errors`"))]
     pub errors: Cow<'a, str>,
+    /// For a message sent to a group (`destinationType` `GROUP`, `destination` the group
+    /// id): the participant whose phone received or read it; `""` for `sent` and `failed`
+    /// (one per message), when Meta withholds the phone, and outside groups. Added in 1.1.0.
+    #[serde(borrow, default)]
+    #[schemars(extend("x-meta-source" = "`statuses[].recipient_participant_id` (also spelled `participant_recipient_id`)"))]
+    pub participant_waid: Cow<'a, str>,
+    /// The participant's business-scoped user id, for group statuses; `""` otherwise.
+    /// Added in 1.1.0.
+    #[serde(borrow, default)]
+    #[schemars(extend("x-meta-source" = "`statuses[].recipient_participant_user_id`"))]
+    pub participant_user_id: Cow<'a, str>,
+    /// The participant's parent business-scoped user id, for group statuses; `""`
+    /// otherwise. Added in 1.1.0.
+    #[serde(borrow, default)]
+    #[schemars(extend("x-meta-source" = "`statuses[].recipient_participant_parent_user_id`"))]
+    pub participant_parent_user_id: Cow<'a, str>,
 }
 
 /// A delivery receipt in the seed's shape: `{"deliveryInfoNotification": {...}}`.

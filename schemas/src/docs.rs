@@ -59,6 +59,17 @@ ignore fields they do not know, which later minor versions may add.
 ";
 
 const RULES: &str = "\
+## Changelog
+
+- **1.1.0** (additive): `groupId` on MO and postback events (the WhatsApp group a message \
+was posted in; such records are keyed `<phone_number_id>:<groupId>`) and `fromLogicalId`; `participantWaid`, \
+`participantUserId`, `participantParentUserId` on delivery receipts of group sends (one \
+receipt per participant, each with its own `eventId`). A message Meta flags with `errors` \
+whose object is missing or unreadable is now an MO event carrying the errors and the object \
+in `details` (it was a dead letter). The groups, coexistence, calls, standby and handover \
+fields flow as account events (see their `field` values below).
+- **1.0.0**: the first release.
+
 ## Versions and compatibility
 
 `SCHEMA_VERSION` (in `schemas/src/lib.rs`) is the contract's version: it is in every \

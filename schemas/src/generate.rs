@@ -123,6 +123,8 @@ pub mod examples {
             context: E,
             referral: E,
             details: E,
+            group_id: E,
+            from_logical_id: E,
         }
     }
 
@@ -155,6 +157,8 @@ pub mod examples {
             details: s(
                 r#"{"type":"button","button":{"payload":"STOP_PROMOS","text":"Stop promotions"}}"#,
             ),
+            group_id: E,
+            from_logical_id: E,
         }
     }
 
@@ -198,6 +202,9 @@ pub mod examples {
                 pricing_type: E,
                 billable: None,
                 errors: s(r#"[{"code":131049,"title":"This message was not delivered to maintain healthy ecosystem engagement.","message":"This message was not delivered to maintain healthy ecosystem engagement.","error_data":{"details":"In order to maintain a healthy ecosystem engagement, the message failed to be delivered."},"href":"https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/"}]"#),
+                participant_waid: E,
+                participant_user_id: E,
+                participant_parent_user_id: E,
             },
         }
     }

@@ -39,7 +39,7 @@ pub use topic::{EventType, Topic};
 
 /// Version of the event contract, carried in the `schema-version` header of every output
 /// record and in each schema's `$id`. Bump the major version on any breaking change.
-pub const SCHEMA_VERSION: &str = "1.0.0";
+pub const SCHEMA_VERSION: &str = "1.1.0";
 
 /// The `channel` value of MO and postback events (seed).
 pub const CHANNEL: &str = "WhatsApp";

@@ -123,4 +123,17 @@ pub struct PostbackEvent<'a> {
     #[schemars(schema_with = "json_string_or_empty::<MessageDetails>")]
     #[schemars(extend("x-meta-source" = "`messages[].button` or `messages[].interactive`"))]
     pub details: Cow<'a, str>,
+    /// The WhatsApp group the message was posted in (`group_id`, opaque); `""` for a 1:1
+    /// chat. When set, the sender fields name the participant who wrote, the record is
+    /// keyed by the group, and a reply goes to the group (`recipient_type: group`,
+    /// `to: groupId`), not to `waid`. Added in 1.1.0.
+    #[serde(borrow, default)]
+    #[schemars(extend("x-meta-source" = "`messages[].group_id`"))]
+    pub group_id: Cow<'a, str>,
+    /// Meta's `from_logical_id` (authentication templates' "I didn't request a code"
+    /// button, One-Click Payments replies): an opaque digit string, not a user key; `""`
+    /// when absent. Added in 1.1.0.
+    #[serde(borrow, default)]
+    #[schemars(extend("x-meta-source" = "`messages[].from_logical_id`"))]
+    pub from_logical_id: Cow<'a, str>,
 }

@@ -143,6 +143,7 @@ impl<'c, 'a> Ctx<'c, 'a> {
             let phone_number_id = value
                 .metadata
                 .ok()
+                .or(value.recipient.ok())
                 .map_or("", |m| m.0.phone_number_id.as_str());
             self.account_event(field, waba_id, time, phone_number_id, i, j);
         }

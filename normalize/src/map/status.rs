@@ -53,7 +53,11 @@ impl<'c, 'a> Ctx<'c, 'a> {
         let infos = additional_info(status.errors);
         let additional_info =
             (delivery_status == DeliveryStatus::Failed || !infos.is_empty()).then_some(infos);
-        let event_id = receipt_id(wamid, meta_status, status.recipient_participant_id.as_str());
+        // One receipt per group participant: the phone, else the BSUID when Meta withholds it.
+        let participant = Some(status.recipient_participant_id.as_str())
+            .filter(|p| !p.is_empty())
+            .unwrap_or(status.recipient_participant_user_id.as_str());
+        let event_id = receipt_id(wamid, meta_status, participant);
         let conversation = status.conversation.ok().map(|c| &c.0);
         let mut expires_buf = [0u8; 24];
         let conversation_expires_at = conversation
@@ -100,6 +104,11 @@ impl<'c, 'a> Ctx<'c, 'a> {
                 pricing_type: Cow::Borrowed(pricing.map_or("", |p| p.kind.as_str())),
                 billable: pricing.and_then(|p| p.billable.ok().copied()),
                 errors: Cow::Borrowed(errors.as_deref().unwrap_or("")),
+                participant_waid: Cow::Borrowed(status.recipient_participant_id.as_str()),
+                participant_user_id: Cow::Borrowed(status.recipient_participant_user_id.as_str()),
+                participant_parent_user_id: Cow::Borrowed(
+                    status.recipient_participant_parent_user_id.as_str(),
+                ),
             },
         };
         let user = Some(recipient_id)

@@ -26,6 +26,10 @@ pub struct Message<'a> {
     pub referral: Option<&'a RawValue>,
     pub identity: Option<&'a RawValue>,
     pub errors: Option<&'a RawValue>,
+    /// The group the message was posted in (groups API); empty for a 1:1 chat.
+    pub group_id: LStr<'a>,
+    /// `from_logical_id`: opaque, kept as it came.
+    pub from_logical_id: LStr<'a>,
     /// The object of each known kind (`text`, `image`, ...), by [`MessageKind::slot`];
     /// `None` when absent or `null`.
     payloads: [Option<&'a RawValue>; KNOWN],
@@ -82,7 +86,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Message<'a> {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
                 let mut m = Message::default();
-                let mut seen = [false; 10];
+                let mut seen = [false; 12];
                 let mut seen_payload = [false; KNOWN];
                 while let Some(Key(key)) = map.next_key()? {
                     let map = &mut map;
@@ -99,6 +103,10 @@ impl<'de: 'a, 'a> Deserialize<'de> for Message<'a> {
                         "referral" => m.referral = once(map, &mut seen[7], "referral")?,
                         "identity" => m.identity = once(map, &mut seen[8], "identity")?,
                         "errors" => m.errors = once(map, &mut seen[9], "errors")?,
+                        "group_id" => m.group_id = once(map, &mut seen[10], "group_id")?,
+                        "from_logical_id" => {
+                            m.from_logical_id = once(map, &mut seen[11], "from_logical_id")?
+                        }
                         other => match MessageKind::slot_of(other) {
                             Some(slot) => {
                                 let name = MessageKind::slot_name(slot);

@@ -133,6 +133,9 @@ struct Common<'v> {
     referral: Option<String>,
     errors: Option<String>,
     details: String,
+    /// The group the message was posted in; `""` for a 1:1 chat.
+    group_id: &'v str,
+    from_logical_id: &'v str,
 }
 
 /// An event of a message: the members every message event shares, then the type's own.
@@ -158,6 +161,8 @@ macro_rules! message_event {
             context: opt(&c.context),
             referral: opt(&c.referral),
             details: Cow::Borrowed(&c.details),
+            group_id: Cow::Borrowed(c.group_id),
+            from_logical_id: Cow::Borrowed(c.from_logical_id),
             $($own)*
         }
     }};
@@ -193,10 +198,17 @@ impl<'c, 'a> Ctx<'c, 'a> {
         let referral = checked::<Referral>(message.referral, "referral", b'{')?;
         let errors = checked::<Vec<MetaError>>(message.errors, "errors", b'[')?;
         let kind = MessageKind::parse(kind_name);
-        let mut body = self.kind_body(kind, &message, true)?;
+        let (mut body, flagged) = match self.kind_body(kind, &message, true) {
+            Ok(body) => (body, false),
+            // Meta flagged the message itself (e.g. 131000, the object left out): the user
+            // did send something, so it is an MO event carrying Meta's errors and whatever
+            // object came, as for `unsupported`; not a dead letter.
+            Err(_) if errors.is_some() => (Body::Mo(Content::default()), true),
+            Err(r) => return Err(r),
+        };
         let details = match &body {
             Body::Mo(_) if kind.is_seed() && errors.is_none() => String::new(),
-            _ => details(kind, raw, &message, errors.as_deref()),
+            _ => details(kind, raw, &message, errors.as_deref(), flagged),
         };
         let announced = match &mut body {
             Body::Mo(content) => content.identity.take(),
@@ -216,7 +228,14 @@ impl<'c, 'a> Ctx<'c, 'a> {
         .find(|h| !h.is_empty())
         .unwrap_or(sender.contact_hash);
         let scope: &Scope<'_, '_> = scope;
-        let key = Some((scope.phone_number_id, sender.key_user()));
+        let group_id = message.group_id.as_str();
+        // A group's messages keep their order under the group; a 1:1 chat's under the user.
+        let conversation = if group_id.is_empty() {
+            sender.key_user()
+        } else {
+            group_id
+        };
+        let key = Some((scope.phone_number_id, conversation));
         let common = Common {
             app_id: self.config.app_id(scope.phone_number_id),
             ts,
@@ -229,6 +248,8 @@ impl<'c, 'a> Ctx<'c, 'a> {
             referral,
             errors,
             details,
+            group_id,
+            from_logical_id: message.from_logical_id.as_str(),
             sender,
         };
         match body {
@@ -329,12 +350,15 @@ fn opt(text: &Option<String>) -> Cow<'_, str> {
     Cow::Borrowed(text.as_deref().unwrap_or(""))
 }
 
-/// `{"type": kind, "<kind>": <Meta's object>, "errors": [...]}` for `details`.
+/// `{"type": kind, "<kind>": <Meta's object>, "errors": [...]}` for `details`. A seed
+/// kind's object is in its own fields, unless Meta `flagged` the message and the object
+/// could not be read: then it is passed on here.
 fn details(
     kind: MessageKind<'_>,
     raw: &RawValue,
     message: &Message<'_>,
     errors: Option<&str>,
+    flagged: bool,
 ) -> String {
     let name = kind.name();
     let payload = match kind {
@@ -346,7 +370,7 @@ fn details(
     let mut out = String::with_capacity(64 + raw.get().len());
     out.push_str("{\"type\":");
     out.push_str(&serde_json::to_string(name).expect("serializes"));
-    if let (Some(payload), false) = (payload, kind.is_seed()) {
+    if let (Some(payload), true) = (payload, flagged || !kind.is_seed()) {
         out.push(',');
         out.push_str(&serde_json::to_string(name).expect("serializes"));
         out.push(':');

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# What telemetry costs ingest: requests/s of signed single-message webhooks with wrk, for
+#   before    a binary built without telemetry (BEFORE_BIN),
+#   none      this build, no OTLP endpoint (Prometheus endpoint only),
+#   export    this build exporting traces and metrics over OTLP to a local receiver,
+# interleaved REPEATS times against one Tansu (memory storage), medians and ratios printed.
+#
+#   bench/telemetry-overhead.sh BEFORE_BIN AFTER_BIN
+#   DURATION=10s CONNECTIONS=32 REPEATS=3 bench/telemetry-overhead.sh ...
+set -euo pipefail
+cd "$(dirname "$0")/.."
+before=${1:?usage: telemetry-overhead.sh BEFORE_BIN AFTER_BIN}
+after=${2:?usage: telemetry-overhead.sh BEFORE_BIN AFTER_BIN}
+duration=${DURATION:-10s}
+connections=${CONNECTIONS:-32}
+repeats=${REPEATS:-3}
+command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
+
+work=$(mktemp -d)
+cleanup() {
+  kill "${ingest_pid:-0}" "${receiver_pid:-0}" 2>/dev/null || true
+  bash scripts/tansu.sh stop "$work/tansu" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+TANSU_STORAGE=memory://tansu/ bash scripts/tansu.sh start "$work/tansu" >/dev/null
+RAW_PARTITIONS=3 bash scripts/tansu.sh default-topics "$work/tansu" 2>/dev/null
+brokers=$(cat "$work/tansu/bootstrap")
+
+# An OTLP/HTTP receiver that answers 200 at once (the collector's cost is not ours).
+cat > "$work/receiver.py" <<'PY'
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("content-length", 0)))
+        self.send_response(200); self.send_header("content-length", "0"); self.end_headers()
+    def log_message(self, *a): pass
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+PY
+receiver_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+python3 "$work/receiver.py" "$receiver_port" & receiver_pid=$!
+
+secret=bench-secret
+body=fixtures/bodies/text.json
+signature=$("$after" sign --secret "$secret" "$body")
+cat > "$work/post.lua" <<LUA
+wrk.method = "POST"
+wrk.body = io.open("$body"):read("*a")
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["X-Hub-Signature-256"] = "$signature"
+LUA
+
+# One measurement: starts ingest, warms up, runs wrk, prints requests/s.
+measure() {
+  local bin=$1 variant=$2 port
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  local env=(KAFKA_BROKERS="$brokers" WHATSAPP_APP_SECRET="$secret" LISTEN_ADDR="127.0.0.1:$port" ADMIN_LISTEN=127.0.0.1:0)
+  [ "$variant" = export ] && env+=(OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$receiver_port" OTEL_METRIC_EXPORT_INTERVAL=5000)
+  env "${env[@]}" "$bin" ingest 2>"$work/ingest-$variant.log" & ingest_pid=$!
+  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
+  wrk -t2 -c"$connections" -d2s -s "$work/post.lua" "http://127.0.0.1:$port/webhook" >/dev/null
+  local out; out=$(wrk -t2 -c"$connections" -d"$duration" -s "$work/post.lua" "http://127.0.0.1:$port/webhook")
+  kill "$ingest_pid"; wait "$ingest_pid" 2>/dev/null || true
+  local non2xx; non2xx=$(echo "$out" | awk '/Non-2xx/ {print $5}')
+  [ -z "$non2xx" ] || echo "  ($variant: $non2xx non-2xx answers)" >&2
+  echo "$out" | awk '/Requests\/sec/ {print $2}'
+}
+
+declare -A runs
+for r in $(seq 1 "$repeats"); do
+  for variant in before none export; do
+    bin=$after; [ "$variant" = before ] && bin=$before
+    rate=$(measure "$bin" "$variant")
+    runs[$variant]+="$rate "
+    echo "repeat $r $variant: $rate req/s"
+  done
+done
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+b=$(echo "${runs[before]}" | median); n=$(echo "${runs[none]}" | median); e=$(echo "${runs[export]}" | median)
+echo
+echo "ingest, $connections connections, $duration x $repeats, medians:"
+printf '  before telemetry     %10.0f req/s\n' "$b"
+printf '  telemetry, no export %10.0f req/s  ratio %.3f (target >= 0.97)\n' "$n" "$(echo "$n / $b" | bc -l)"
+printf '  telemetry, OTLP      %10.0f req/s  ratio %.3f (target >= 0.90)\n' "$e" "$(echo "$e / $b" | bc -l)"
