@@ -152,7 +152,21 @@ fn install_subscriber(
             .with_writer(std::io::stderr)
             .boxed(),
     };
-    let otel = tracers.map(|p| tracing_opentelemetry::layer().with_tracer(p.tracer("wa-pipeline")));
+    // Spans, and warnings and errors as span events: an OpenTelemetry event per info line,
+    // source locations, thread names and busy/idle times cost ingest 23 % of its requests/s
+    // with an exporter configured (measured; the target is under 10 %).
+    let otel = tracers.map(|p| {
+        tracing_opentelemetry::layer()
+            .with_tracer(p.tracer(crate::METER))
+            .with_location(false)
+            .with_threads(false)
+            .with_target(false)
+            .with_tracked_inactivity(false)
+            .with_context_activation(false)
+            .with_filter(tracing_subscriber::filter::filter_fn(|meta| {
+                meta.is_span() || *meta.level() <= tracing::Level::WARN
+            }))
+    });
     tracing_subscriber::registry()
         .with(otel)
         .with(logs)

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# End-to-end latency: open-loop signed single-message webhooks at RATE req/s for DURATION_S
+# into `wa-pipeline ingest` + `normalize` on one Tansu (memory storage), then, per MO record,
+# its timestamp (set when normalize produced it) minus its `received-at` header (set when
+# ingest received the request). Prints p50/p90/p99/max and the HTTP answer times.
+#
+#   bench/e2e-latency.sh BIN                   RATE=500 DURATION_S=10 by default
+#   RATE=250 DURATION_S=20 bench/e2e-latency.sh target/release/wa-pipeline
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=${1:?usage: e2e-latency.sh BIN}
+rate=${RATE:-500}
+seconds=${DURATION_S:-10}
+command -v kcat >/dev/null || { echo "kcat is missing: apt-get install kcat" >&2; exit 1; }
+
+work=$(mktemp -d)
+cleanup() {
+  kill "${ingest_pid:-0}" "${normalize_pid:-0}" 2>/dev/null || true
+  bash scripts/tansu.sh stop "$work/tansu" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+TANSU_STORAGE=memory://tansu/ bash scripts/tansu.sh start "$work/tansu" >/dev/null
+RAW_PARTITIONS=3 bash scripts/tansu.sh default-topics "$work/tansu" 2>/dev/null
+brokers=$(cat "$work/tansu/bootstrap")
+port=$(free_port)
+secret=bench-secret
+KAFKA_BROKERS=$brokers WHATSAPP_APP_SECRET=$secret LISTEN_ADDR=127.0.0.1:$port ADMIN_LISTEN=127.0.0.1:0 \
+  RUST_LOG=warn "$bin" ingest 2>"$work/ingest.log" & ingest_pid=$!
+KAFKA_BROKERS=$brokers ADMIN_LISTEN=127.0.0.1:0 RUST_LOG=warn GROUP_ID=bench-latency \
+  "$bin" normalize 2>"$work/normalize.log" & normalize_pid=$!
+for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
+sleep 3
+
+python3 - "$port" "$secret" "$rate" "$seconds" <<'PY'
+import hashlib, hmac, http.client, sys, threading, time
+port, secret, rate, seconds = int(sys.argv[1]), sys.argv[2].encode(), int(sys.argv[3]), int(sys.argv[4])
+total = rate * seconds
+answers, lock = [], threading.Lock()
+def body(i):
+    return ('{"object":"whatsapp_business_account","entry":[{"id":"1029384756012345","changes":[{"value":'
+            '{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550101010","phone_number_id":"1065403500012345"},'
+            '"messages":[{"from":"1555%07d","id":"wamid.LAT%08d","timestamp":"1767225600","type":"text","text":{"body":"latency"}}]},'
+            '"field":"messages"}]}]}' % (i % 500, i)).encode()
+def worker(k, n):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    start = time.monotonic()
+    for j in range(k, total, n):
+        due = start + j / rate
+        wait = due - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+        b = body(j)
+        sig = "sha256=" + hmac.new(secret, b, hashlib.sha256).hexdigest()
+        t = time.monotonic()
+        conn.request("POST", "/webhook", b, {"X-Hub-Signature-256": sig, "Content-Type": "application/json"})
+        r = conn.getresponse(); r.read()
+        with lock:
+            answers.append((r.status, time.monotonic() - t))
+threads = [threading.Thread(target=worker, args=(k, 32)) for k in range(32)]
+[t.start() for t in threads]; [t.join() for t in threads]
+ok = sorted(d for s, d in answers if s == 200)
+pick = lambda xs, q: xs[min(len(xs) - 1, int(q * len(xs)))] * 1000 if xs else float("nan")
+print(f"sent {total} at {rate}/s: {len(ok)} answered 200; HTTP answer p50 {pick(ok, .5):.1f} ms, p99 {pick(ok, .99):.1f} ms")
+PY
+sleep 5
+kcat -C -b "$brokers" -t whatsapp.mo -e -q -f '%T %h\n' 2>/dev/null | python3 -c '
+import sys, datetime
+lat = []
+for line in sys.stdin:
+    ts, _, headers = line.strip().partition(" ")
+    received = dict(h.split("=", 1) for h in headers.split(",") if "=" in h).get("received-at")
+    if not received: continue
+    r = datetime.datetime.strptime(received, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=datetime.timezone.utc).timestamp() * 1000
+    lat.append(int(ts) - r)
+lat.sort()
+q = lambda p: lat[min(len(lat) - 1, int(p * len(lat)))]
+print(f"{len(lat)} MO records; received-at to produced: p50 {q(.5):.0f} ms, p90 {q(.9):.0f} ms, p99 {q(.99):.0f} ms, max {lat[-1]:.0f} ms" if lat else "no records")
+'
