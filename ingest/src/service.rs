@@ -151,7 +151,7 @@ impl<S: RawSink> Ingest<S> {
         let mut ctx = RequestContext::new(incoming);
         let span = tracing::info_span!(
             "webhook",
-            otel.name = %format!("POST {}", self.config.path),
+            otel.name = %format_args!("POST {}", self.config.path),
             otel.kind = "server",
             http.request.method = "POST",
             http.route = %self.config.path,
@@ -245,7 +245,7 @@ impl<S: RawSink> Ingest<S> {
         let _in_flight = InFlight::enter();
         let send = tracing::info_span!(
             "send",
-            otel.name = %format!("{} send", self.sink.topic()),
+            otel.name = %format_args!("{} send", self.sink.topic()),
             otel.kind = "producer",
             messaging.system = "kafka",
             messaging.operation.type = "send",

@@ -131,7 +131,7 @@ pub async fn emit<S: OutputSink>(
 fn producer_span(topic: &str, event_id: &str) -> tracing::Span {
     tracing::info_span!(
         "send",
-        otel.name = %format!("{topic} send"),
+        otel.name = %format_args!("{topic} send"),
         otel.kind = "producer",
         messaging.system = "kafka",
         messaging.operation.type = "send",

@@ -147,7 +147,7 @@ async fn map_and_send<S: OutputSink>(
     let mut raw = RawContext::of(message);
     let span = tracing::info_span!(
         "raw_record",
-        otel.name = %format!("{} process", message.topic()),
+        otel.name = %format_args!("{} process", message.topic()),
         otel.kind = "consumer",
         messaging.system = "kafka",
         messaging.operation.type = "process",
