@@ -33,6 +33,8 @@ pub struct Ingest<S> {
     body_budget: Arc<Semaphore>,
     /// Per-request warnings allowed per second.
     refusals: LogLimit,
+    /// The webhook path as a metric label, built once (a label per request would allocate).
+    route_label: opentelemetry::StringValue,
 }
 
 type Answer = Response<Full<Bytes>>;
@@ -46,6 +48,7 @@ impl<S: RawSink> Ingest<S> {
         let in_flight = Arc::new(Semaphore::new(config.max_in_flight));
         let budget = config.max_body_memory.min(Semaphore::MAX_PERMITS);
         Ingest {
+            route_label: Arc::<str>::from(config.path.as_str()).into(),
             body_budget: Arc::new(Semaphore::new(budget)),
             config,
             sink,
@@ -72,13 +75,17 @@ impl<S: RawSink> Ingest<S> {
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
         let started = std::time::Instant::now();
-        let method = request.method().clone();
+        let method = match *request.method() {
+            Method::POST => "POST",
+            Method::GET => "GET",
+            _ => "_OTHER",
+        };
         let route = self.route(request.uri().path());
         let answer = self.route_request(request).await;
         metrics().http_duration.record(
             started.elapsed().as_secs_f64(),
             &[
-                KeyValue::new("http.request.method", method.as_str().to_owned()),
+                KeyValue::new("http.request.method", method),
                 KeyValue::new(
                     "http.response.status_code",
                     i64::from(answer.status().as_u16()),
@@ -90,11 +97,12 @@ impl<S: RawSink> Ingest<S> {
     }
 
     /// The route label: the known paths, one label for the rest (bounded cardinality).
-    fn route(&self, path: &str) -> String {
+    fn route(&self, path: &str) -> opentelemetry::StringValue {
         match path {
-            "/healthz" | "/readyz" => path.to_owned(),
-            p if p == self.config.path => p.to_owned(),
-            _ => "unmatched".to_owned(),
+            "/healthz" => "/healthz".into(),
+            "/readyz" => "/readyz".into(),
+            p if p == self.config.path => self.route_label.clone(),
+            _ => "unmatched".into(),
         }
     }
 

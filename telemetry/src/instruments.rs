@@ -39,6 +39,9 @@ pub struct Metrics {
     pub lag: Gauge<i64>,
     /// `wa.logs.suppressed`: rate-limited log lines not written.
     pub logs_suppressed: Counter<u64>,
+    /// `wa.normalize.record.age` (s): from ingest receiving the webhook to normalize handing
+    /// its outputs to the producer; the pipeline's end-to-end latency.
+    pub record_age: Histogram<f64>,
 }
 
 /// The instruments, created on first use.
@@ -105,6 +108,10 @@ impl Metrics {
                 .with_description("Raw records behind the partition's high watermark.")
                 .build(),
             logs_suppressed: counter("wa.logs.suppressed", "Rate-limited log lines not written."),
+            record_age: seconds(
+                "wa.normalize.record.age",
+                "Time from ingest receiving a webhook to normalize producing its outputs.",
+            ),
         }
     }
 }
