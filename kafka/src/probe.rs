@@ -37,7 +37,17 @@ impl ProbeError {
     pub fn is_configuration(&self) -> bool {
         !matches!(self, ProbeError::Unreachable(_))
     }
+
+    /// Whether the sign also shows without a configuration mistake: a broker that is still
+    /// starting resets connections during the version handshake too (seen with Tansu), so
+    /// the probe first waits [`SETTLE`] to see the reset persist.
+    fn is_ambiguous(&self) -> bool {
+        matches!(self, ProbeError::ExpectsTls(_))
+    }
 }
+
+/// How long an ambiguous sign must persist before it counts as a configuration mistake.
+pub const SETTLE: Duration = Duration::from_secs(3);
 
 /// Collects what librdkafka reports while probing.
 #[derive(Default)]
@@ -90,7 +100,8 @@ pub fn probe(settings: &ClientSettings, timeout: Duration) -> Result<(), ProbeEr
     let producer: BaseProducer<Reports> = config
         .create_with_context(Reports::default())
         .map_err(|e| ProbeError::Unreachable(e.to_string()))?;
-    let deadline = std::time::Instant::now() + timeout;
+    let started = std::time::Instant::now();
+    let deadline = started + timeout;
     loop {
         let attempt = producer
             .client()
@@ -108,7 +119,9 @@ pub fn probe(settings: &ClientSettings, timeout: Duration) -> Result<(), ProbeEr
             Err(e) => classify(&reports, tls, &e.to_string()),
         };
         // A configuration mistake shows in the first reports: no need to wait it out.
-        if error.is_configuration() || std::time::Instant::now() >= deadline {
+        let now = std::time::Instant::now();
+        let settled = !error.is_ambiguous() || now >= started + SETTLE;
+        if (error.is_configuration() && settled) || now >= deadline {
             return Err(error);
         }
     }

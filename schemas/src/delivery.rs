@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::inner::MetaError;
+use crate::inner::{ExtraMembers, MetaError};
 use crate::json_string::{json_string_or_empty, timestamp};
 
 /// The seed's `deliveryStatus`, a closed set mapped from Meta's status (Meta's own value is
@@ -275,6 +275,13 @@ pub struct DeliveryInfoNotification<'a> {
     #[serde(borrow, default)]
     #[schemars(extend("x-meta-source" = "`statuses[].recipient_participant_parent_user_id`"))]
     pub participant_parent_user_id: Cow<'a, str>,
+    /// JSON object of the members of Meta's status object that no other field carries
+    /// ([`ExtraMembers`]), as they came; `""` when every member has its field. A member
+    /// Meta adds tomorrow arrives here without a release. Added in 1.1.0.
+    #[serde(borrow, default)]
+    #[schemars(schema_with = "json_string_or_empty::<ExtraMembers>")]
+    #[schemars(extend("x-meta-source" = "other members of `statuses[]`"))]
+    pub extra: Cow<'a, str>,
 }
 
 /// A delivery receipt in the seed's shape: `{"deliveryInfoNotification": {...}}`.

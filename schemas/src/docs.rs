@@ -64,7 +64,9 @@ const RULES: &str = "\
 - **1.1.0** (additive): `groupId` on MO and postback events (the WhatsApp group a message \
 was posted in; such records are keyed `<phone_number_id>:<groupId>`) and `fromLogicalId`; `participantWaid`, \
 `participantUserId`, `participantParentUserId` on delivery receipts of group sends (one \
-receipt per participant, each with its own `eventId`). A message Meta flags with `errors` \
+receipt per participant, each with its own `eventId`); `extra` on MO, postback and \
+delivery events: the members of Meta's object that no other field carries, so nothing is \
+dropped. A message Meta flags with `errors` \
 whose object is missing or unreadable is now an MO event carrying the errors and the object \
 in `details` (it was a dead letter). The groups, coexistence, calls, standby and handover \
 fields flow as account events (see their `field` values below).

@@ -125,6 +125,7 @@ pub mod examples {
             details: E,
             group_id: E,
             from_logical_id: E,
+            extra: E,
         }
     }
 
@@ -159,6 +160,7 @@ pub mod examples {
             ),
             group_id: E,
             from_logical_id: E,
+            extra: E,
         }
     }
 
@@ -205,6 +207,7 @@ pub mod examples {
                 participant_waid: E,
                 participant_user_id: E,
                 participant_parent_user_id: E,
+                extra: E,
             },
         }
     }

@@ -288,6 +288,13 @@ pub struct MetaError {
     pub href: Option<String>,
 }
 
+/// The members of Meta's message or status object that no documented field carries,
+/// exactly as they came: members Meta adds later, the legacy `identity` object, a payload
+/// object of another type than the message's. Nothing Meta sends is dropped.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(title = "ExtraMembers")]
+pub struct ExtraMembers(pub std::collections::BTreeMap<String, serde_json::Value>);
+
 /// The message type's own object for types the seed does not describe (reaction, order,
 /// request_welcome, edit, revoke, interactive replies, unsupported/unknown with Meta's
 /// `errors`, and any type Meta adds later): `{"type": <messageType>, "<type>": {...}}`.

@@ -6,7 +6,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::inner::{
-    Attachment, Location, MessageContext, MessageDetails, Referral, SharedContact, SystemChange,
+    Attachment, ExtraMembers, Location, MessageContext, MessageDetails, Referral, SharedContact,
+    SystemChange,
 };
 use crate::json_string::{json_string, json_string_or_empty, timestamp};
 
@@ -166,4 +167,11 @@ pub struct MoEvent<'a> {
     #[serde(borrow, default)]
     #[schemars(extend("x-meta-source" = "`messages[].from_logical_id`"))]
     pub from_logical_id: Cow<'a, str>,
+    /// JSON object of the members of Meta's message object that no other field carries
+    /// ([`ExtraMembers`]), as they came; `""` when every member has its field. A member
+    /// Meta adds tomorrow arrives here without a release. Added in 1.1.0.
+    #[serde(borrow, default)]
+    #[schemars(schema_with = "json_string_or_empty::<ExtraMembers>")]
+    #[schemars(extend("x-meta-source" = "other members of `messages[]`"))]
+    pub extra: Cow<'a, str>,
 }

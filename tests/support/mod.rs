@@ -2,6 +2,8 @@
 //! binary as real processes, an HTTP client and a Kafka reader.
 #![allow(dead_code)]
 
+pub mod otlp;
+
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -9,6 +9,7 @@
 mod account;
 mod dead_letter;
 mod envelope;
+mod extra;
 mod message;
 mod status;
 

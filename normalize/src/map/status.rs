@@ -65,6 +65,7 @@ impl<'c, 'a> Ctx<'c, 'a> {
             .and_then(|s| iso_from_epoch_seconds(s, &mut expires_buf))
             .unwrap_or("");
         let pricing = status.pricing.ok().map(|p| &p.0);
+        let extra = super::extra::of_status(raw);
         let receipt = DeliveryReceipt {
             delivery_info_notification: DeliveryInfoNotification {
                 delivery_info: DeliveryInfo {
@@ -109,6 +110,7 @@ impl<'c, 'a> Ctx<'c, 'a> {
                 participant_parent_user_id: Cow::Borrowed(
                     status.recipient_participant_parent_user_id.as_str(),
                 ),
+                extra: Cow::Borrowed(extra.as_deref().unwrap_or("")),
             },
         };
         let user = Some(recipient_id)

@@ -10,6 +10,9 @@ use super::fields::{kind_object, reject, text_of, Reject};
 use super::{Content, Message, MessageKind};
 use crate::lenient::{LStr, Lenient};
 
+/// The members of `location` the event carries; any other goes to `extra`.
+pub(super) const READ: &[&str] = &["latitude", "longitude", "name", "address", "url"];
+
 /// Meta's `location`: coordinates arrive as numbers (Meta) or strings (some senders).
 #[derive(Deserialize)]
 struct Location<'a> {

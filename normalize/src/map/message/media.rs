@@ -10,6 +10,18 @@ use super::{Content, Message, MessageKind};
 use crate::config::Config;
 use crate::lenient::{LBool, LStr};
 
+/// The members of a media object the attachment carries; any other goes to `extra`.
+pub(super) const READ: &[&str] = &[
+    "id",
+    "mime_type",
+    "sha256",
+    "caption",
+    "filename",
+    "url",
+    "voice",
+    "animated",
+];
+
 /// Meta's media object.
 #[derive(Deserialize)]
 struct Media<'a> {

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
 
-use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
 use super::kind::{MessageKind, KNOWN};
@@ -30,6 +30,8 @@ pub struct Message<'a> {
     pub group_id: LStr<'a>,
     /// `from_logical_id`: opaque, kept as it came.
     pub from_logical_id: LStr<'a>,
+    /// Members no slot here reads, in their order: they go to the event's `extra`.
+    pub unknown: Vec<(Cow<'a, str>, &'a RawValue)>,
     /// The object of each known kind (`text`, `image`, ...), by [`MessageKind::slot`];
     /// `None` when absent or `null`.
     payloads: [Option<&'a RawValue>; KNOWN],
@@ -39,6 +41,19 @@ impl<'a> Message<'a> {
     /// The object of a known kind; `None` for unknown kinds (see `details`).
     pub fn payload(&self, kind: MessageKind<'_>) -> Option<&'a RawValue> {
         kind.slot().and_then(|slot| self.payloads[slot])
+    }
+
+    /// The objects of known kinds other than `kind` (Meta sends none; kept if it does).
+    pub fn foreign_payloads(
+        &self,
+        kind: MessageKind<'_>,
+    ) -> impl Iterator<Item = (&'static str, &'a RawValue)> + '_ {
+        let own = kind.slot();
+        self.payloads
+            .iter()
+            .enumerate()
+            .filter(move |(slot, _)| Some(*slot) != own)
+            .filter_map(|(slot, raw)| raw.map(|raw| (MessageKind::slot_name(slot), raw)))
     }
 }
 
@@ -113,7 +128,11 @@ impl<'de: 'a, 'a> Deserialize<'de> for Message<'a> {
                                 m.payloads[slot] = once(map, &mut seen_payload[slot], name)?;
                             }
                             None => {
-                                map.next_value::<IgnoredAny>()?;
+                                if m.unknown.iter().any(|(k, _)| *k == key) {
+                                    let message = format!("duplicate field `{key}`");
+                                    return Err(de::Error::custom(message));
+                                }
+                                m.unknown.push((key, map.next_value()?));
                             }
                         },
                     }

@@ -12,6 +12,7 @@ mod fields;
 mod kind;
 mod location;
 mod media;
+mod members;
 mod meta;
 mod order;
 mod system;
@@ -19,7 +20,6 @@ mod taps;
 mod text;
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 use serde_json::value::RawValue;
 use wa_schemas::inner::{MessageContext, MetaError, Referral};
@@ -32,9 +32,9 @@ use super::{Ctx, Fragment, Scope};
 use crate::ids::IdBuf;
 use crate::input::Contact;
 use crate::lenient::{LStr, Lenient, Obj};
-use crate::minify::{minify, minify_into};
 use fields::{checked, reject, required, Reject};
 pub(crate) use kind::MessageKind;
+use members::{details, extra_members};
 pub(crate) use meta::Message;
 use taps::Tap;
 use wa_schemas::EventType;
@@ -136,6 +136,8 @@ struct Common<'v> {
     /// The group the message was posted in; `""` for a 1:1 chat.
     group_id: &'v str,
     from_logical_id: &'v str,
+    /// Members no other field carries ([`super::extra`]).
+    extra: Option<String>,
 }
 
 /// An event of a message: the members every message event shares, then the type's own.
@@ -163,6 +165,7 @@ macro_rules! message_event {
             details: Cow::Borrowed(&c.details),
             group_id: Cow::Borrowed(c.group_id),
             from_logical_id: Cow::Borrowed(c.from_logical_id),
+            extra: opt(&c.extra),
             $($own)*
         }
     }};
@@ -250,6 +253,7 @@ impl<'c, 'a> Ctx<'c, 'a> {
             details,
             group_id,
             from_logical_id: message.from_logical_id.as_str(),
+            extra: extra_members(&message, kind),
             sender,
         };
         match body {
@@ -348,41 +352,4 @@ fn timestamp<'b>(field: &LStr<'_>, buf: &'b mut [u8; 24]) -> Result<&'b str, Rej
 
 fn opt(text: &Option<String>) -> Cow<'_, str> {
     Cow::Borrowed(text.as_deref().unwrap_or(""))
-}
-
-/// `{"type": kind, "<kind>": <Meta's object>, "errors": [...]}` for `details`. A seed
-/// kind's object is in its own fields, unless Meta `flagged` the message and the object
-/// could not be read: then it is passed on here.
-fn details(
-    kind: MessageKind<'_>,
-    raw: &RawValue,
-    message: &Message<'_>,
-    errors: Option<&str>,
-    flagged: bool,
-) -> String {
-    let name = kind.name();
-    let payload = match kind {
-        MessageKind::Other(_) => serde_json::from_str::<HashMap<Cow<str>, &RawValue>>(raw.get())
-            .ok()
-            .and_then(|fields| fields.get(name).copied()),
-        _ => message.payload(kind),
-    };
-    let mut out = String::with_capacity(64 + raw.get().len());
-    out.push_str("{\"type\":");
-    out.push_str(&serde_json::to_string(name).expect("serializes"));
-    if let (Some(payload), true) = (payload, flagged || !kind.is_seed()) {
-        out.push(',');
-        out.push_str(&serde_json::to_string(name).expect("serializes"));
-        out.push(':');
-        minify_into(payload.get(), &mut out);
-    }
-    if let Some(errors) = errors
-        .map(str::to_owned)
-        .or_else(|| message.errors.map(|e| minify(e.get())))
-    {
-        out.push_str(",\"errors\":");
-        out.push_str(&errors);
-    }
-    out.push('}');
-    out
 }

@@ -6,6 +6,9 @@ use super::fields::{kind_object, text_of, Reject};
 use super::{Content, Message, MessageKind};
 use crate::lenient::LStr;
 
+/// The members of `text` the event carries; any other goes to `extra`.
+pub(super) const READ: &[&str] = &["body"];
+
 /// Meta's `text` object.
 #[derive(Deserialize)]
 struct Text<'a> {
