@@ -48,6 +48,10 @@ impl<'c, 'a> Ctx<'c, 'a> {
                 return None;
             }
         };
+        if let Some(detail) = lone_surrogate(text) {
+            self.unreadable(&detail);
+            return None;
+        }
         // Validating UTF-8 once up front lets the parser borrow every string without
         // checking it again.
         let envelope = match serde_json::from_str::<Lenient<Obj<Envelope<'a>>>>(text) {
@@ -146,6 +150,76 @@ impl<'c, 'a> Ctx<'c, 'a> {
                 .or(value.recipient.ok())
                 .map_or("", |m| m.0.phone_number_id.as_str());
             self.account_event(field, waba_id, time, phone_number_id, i, j);
+        }
+    }
+}
+
+/// Why `text` is not JSON a consumer can read, when a string escapes a lone UTF-16
+/// surrogate (`"\udc4d"`): serde_json refuses it (Python's `json` takes it), and members the
+/// mapping passes on unread (`extra`, `details`, `context`) would carry it into records.
+/// Such a body is unreadable as a whole, as serde_json says. Escaped emoji are surrogate
+/// pairs and pass; the scan only looks at `\u` escapes.
+fn lone_surrogate(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let unit = |at: usize| -> Option<u16> {
+        let hex = std::str::from_utf8(bytes.get(at + 2..at + 6)?).ok()?;
+        u16::from_str_radix(hex, 16).ok()
+    };
+    let mut pending_high = false;
+    let mut last = 0;
+    for at in memchr::memmem::find_iter(bytes, b"\\u") {
+        // An escaped backslash followed by `u` is text, not an escape.
+        let backslashes = bytes[..at]
+            .iter()
+            .rev()
+            .take_while(|b| **b == b'\\')
+            .count();
+        if backslashes % 2 == 1 {
+            continue;
+        }
+        let Some(code) = unit(at) else { continue };
+        let adjacent = at == last + 6;
+        last = at;
+        let lone = match code {
+            0xD800..=0xDBFF if pending_high => true,
+            0xD800..=0xDBFF => {
+                pending_high = true;
+                false
+            }
+            0xDC00..=0xDFFF if pending_high && adjacent => {
+                pending_high = false;
+                false
+            }
+            0xDC00..=0xDFFF => true,
+            _ => pending_high,
+        };
+        if lone {
+            return Some(format!(
+                "the body is not JSON: a string escapes a lone UTF-16 surrogate at byte {at}"
+            ));
+        }
+    }
+    pending_high.then(|| "the body is not JSON: a string ends with a lone UTF-16 surrogate".into())
+}
+
+#[cfg(test)]
+mod surrogate_tests {
+    use super::lone_surrogate;
+
+    #[test]
+    fn lone_surrogates_are_found_and_pairs_and_escaped_backslashes_pass() {
+        assert!(lone_surrogate(r#"{"a":"\ud83d\ude00"}"#).is_none());
+        assert!(lone_surrogate(r#"{"a":"\\udc4d"}"#).is_none());
+        assert!(lone_surrogate(r#"{"a":"\u00e9 \u20ac"}"#).is_none());
+        assert!(lone_surrogate(r#"{"a":"\udc4d"}"#).is_some());
+        assert!(lone_surrogate(r#"{"a":"\ud83d"}"#).is_some());
+        assert!(lone_surrogate(r#"{"a":"\ud83d x \ude00"}"#).is_some());
+        assert!(lone_surrogate(r#"{"a":"\ud83d\ud83d\ude00"}"#).is_some());
+        for body in [r#"{"a":"\udc4d"}"#, r#"{"a":"\ud83d"}"#] {
+            assert!(
+                serde_json::from_str::<serde_json::Value>(body).is_err(),
+                "{body}"
+            );
         }
     }
 }
