@@ -14,26 +14,15 @@ bin=${1:?usage: e2e-latency.sh BIN}
 rate=${RATE:-500}
 seconds=${DURATION_S:-10}
 
-work=$(mktemp -d)
-cleanup() {
-  kill "${ingest_pid:-0}" "${normalize_pid:-0}" 2>/dev/null || true
-  bash scripts/tansu.sh stop "$work/tansu" >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-TANSU_STORAGE=memory://tansu/ bash scripts/tansu.sh start "$work/tansu" >/dev/null
-RAW_PARTITIONS=3 bash scripts/tansu.sh default-topics "$work/tansu" 2>/dev/null
-brokers=$(cat "$work/tansu/bootstrap")
+# shellcheck source=bench/common.sh
+source bench/common.sh
 port=$(free_port)
 secret=bench-secret
 KAFKA_BROKERS=$brokers WHATSAPP_APP_SECRET=$secret LISTEN_ADDR=127.0.0.1:$port ADMIN_LISTEN=127.0.0.1:0 \
-  RUST_LOG=warn "$bin" ingest 2>"$work/ingest.log" & ingest_pid=$!
+  RUST_LOG=warn "$bin" ingest 2>"$work/ingest.log" & pids+=($!)
 admin=$(free_port)
 KAFKA_BROKERS=$brokers ADMIN_LISTEN=127.0.0.1:$admin RUST_LOG=warn GROUP_ID=bench-latency \
-  "$bin" normalize 2>"$work/normalize.log" & normalize_pid=$!
+  "$bin" normalize 2>"$work/normalize.log" & pids+=($!)
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
 sleep 3
 

@@ -16,18 +16,8 @@ connections=${CONNECTIONS:-32}
 repeats=${REPEATS:-3}
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 
-work=$(mktemp -d)
-cleanup() {
-  kill "${ingest_pid:-0}" "${receiver_pid:-0}" 2>/dev/null || true
-  bash scripts/tansu.sh stop "$work/tansu" >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-TANSU_STORAGE=memory://tansu/ bash scripts/tansu.sh start "$work/tansu" >/dev/null
-RAW_PARTITIONS=3 bash scripts/tansu.sh default-topics "$work/tansu" 2>/dev/null
-brokers=$(cat "$work/tansu/bootstrap")
+# shellcheck source=bench/common.sh
+source bench/common.sh
 
 # An OTLP/HTTP receiver that answers 200 at once (the collector's cost is not ours).
 cat > "$work/receiver.py" <<'PY'
@@ -40,8 +30,8 @@ class H(http.server.BaseHTTPRequestHandler):
     def log_message(self, *a): pass
 http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
 PY
-receiver_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-python3 "$work/receiver.py" "$receiver_port" & receiver_pid=$!
+receiver_port=$(free_port)
+python3 "$work/receiver.py" "$receiver_port" & pids+=($!)
 
 secret=bench-secret
 body=fixtures/bodies/text.json
@@ -56,7 +46,7 @@ LUA
 # One measurement: starts ingest, warms up, runs wrk, prints requests/s.
 measure() {
   local bin=$1 variant=$2 port
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  port=$(free_port)
   local env=(KAFKA_BROKERS="$brokers" WHATSAPP_APP_SECRET="$secret" LISTEN_ADDR="127.0.0.1:$port" ADMIN_LISTEN=127.0.0.1:0)
   [ "$variant" = export ] && env+=(OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$receiver_port" OTEL_METRIC_EXPORT_INTERVAL=5000)
   env "${env[@]}" "$bin" ingest 2>"$work/ingest-$variant.log" & ingest_pid=$!

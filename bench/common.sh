@@ -1,0 +1,19 @@
+# Shared by the bench scripts (sourced, from the repository root): a work directory removed
+# on exit with every process in $pids, a free port, the machine line, and a Tansu broker
+# with memory storage and the pipeline's topics (its address in $brokers).
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  kill "${pids[@]}" 2>/dev/null || true
+  bash scripts/tansu.sh stop "$work/tansu" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+TANSU_STORAGE=memory://tansu/ bash scripts/tansu.sh start "$work/tansu" >/dev/null
+RAW_PARTITIONS=3 bash scripts/tansu.sh default-topics "$work/tansu" 2>/dev/null
+brokers=$(cat "$work/tansu/bootstrap")
