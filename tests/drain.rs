@@ -86,10 +86,7 @@ fn sigterm_under_load_loses_no_accepted_webhook() {
         .collect();
     std::thread::sleep(Duration::from_millis(1500));
     let signalled = Instant::now();
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
+    sigterm(&child);
     std::thread::sleep(Duration::from_millis(500));
     stop.store(true, Ordering::Relaxed);
     let accepted: BTreeSet<String> = senders

@@ -105,10 +105,7 @@ fn two_batches_of_5000_messages_back_to_back_give_10000_records() {
         ids.len()
     );
     assert_eq!(ids.len(), 10_000, "{}", read(&out.with_extension("log")));
-    Command::new("kill")
-        .args(["-TERM", &run.id().to_string()])
-        .status()
-        .unwrap();
+    sigterm(&run);
     assert!(run.wait().unwrap().success());
     let _ = std::fs::remove_dir_all(&data_dir);
     let _ = std::fs::remove_file(&out);
@@ -160,10 +157,7 @@ fn accepted_webhooks_survive_sigkill_and_come_out_after_the_restart() {
     );
     assert_eq!(accepted.len(), 300);
     assert!(missing(&after).is_empty(), "lost: {:?}", missing(&after));
-    Command::new("kill")
-        .args(["-TERM", &run.id().to_string()])
-        .status()
-        .unwrap();
+    sigterm(&run);
     assert!(run.wait().unwrap().success());
     let _ = std::fs::remove_dir_all(&data_dir);
 }

@@ -429,3 +429,11 @@ pub fn ids_of(outputs: &[Read]) -> BTreeSet<String> {
         .map(|r| r.headers["event-id"].clone())
         .collect()
 }
+
+/// Sends SIGTERM to `child` (a graceful stop).
+pub fn sigterm(child: &Child) {
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+}

@@ -10,7 +10,7 @@ use wa_schemas::{
 
 use super::{Ctx, Fragment, Scope};
 use crate::ids::IdBuf;
-use crate::input::{MetaError, Status};
+use crate::input::{Conversation, MetaError, Status};
 use crate::lenient::{Arr, LStr, Lenient, Obj};
 use crate::minify::minify;
 use wa_schemas::time::{iso_from_epoch_seconds, parse_epoch_seconds};
@@ -53,17 +53,10 @@ impl<'c, 'a> Ctx<'c, 'a> {
         let infos = additional_info(status.errors);
         let additional_info =
             (delivery_status == DeliveryStatus::Failed || !infos.is_empty()).then_some(infos);
-        // One receipt per group participant: the phone, else the BSUID when Meta withholds it.
-        let participant = Some(status.recipient_participant_id.as_str())
-            .filter(|p| !p.is_empty())
-            .unwrap_or(status.recipient_participant_user_id.as_str());
-        let event_id = receipt_id(wamid, meta_status, participant);
+        let event_id = receipt_id(&status, wamid, meta_status);
         let conversation = status.conversation.ok().map(|c| &c.0);
         let mut expires_buf = [0u8; 24];
-        let conversation_expires_at = conversation
-            .and_then(|c| parse_epoch_seconds(c.expiration_timestamp.as_str()))
-            .and_then(|s| iso_from_epoch_seconds(s, &mut expires_buf))
-            .unwrap_or("");
+        let conversation_expires_at = expires_at(conversation, &mut expires_buf);
         let pricing = status.pricing.ok().map(|p| &p.0);
         let extra = super::extra::of_status(raw);
         let receipt = DeliveryReceipt {
@@ -161,12 +154,25 @@ fn iso_timestamp<'b>(
 }
 
 /// The receipt's deterministic id: one per message, status and (in groups) participant.
-fn receipt_id(wamid: &str, meta_status: &str, participant: &str) -> IdBuf {
+/// One receipt per status, and per group participant: the phone, else the BSUID when Meta
+/// withholds it.
+fn receipt_id(status: &Status<'_>, wamid: &str, meta_status: &str) -> IdBuf {
+    let participant = Some(status.recipient_participant_id.as_str())
+        .filter(|p| !p.is_empty())
+        .unwrap_or(status.recipient_participant_user_id.as_str());
     if participant.is_empty() {
         IdBuf::v5(&[wamid, meta_status])
     } else {
         IdBuf::v5(&[wamid, meta_status, participant])
     }
+}
+
+/// When the conversation window expires, ISO-8601 in `buf`; `""` when unknown.
+fn expires_at<'b>(conversation: Option<&Conversation<'_>>, buf: &'b mut [u8; 24]) -> &'b str {
+    conversation
+        .and_then(|c| parse_epoch_seconds(c.expiration_timestamp.as_str()))
+        .and_then(|s| iso_from_epoch_seconds(s, buf))
+        .unwrap_or("")
 }
 
 /// Who the receipt is for: a group, a BSUID-only user, or a WhatsApp id.

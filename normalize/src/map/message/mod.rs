@@ -256,6 +256,12 @@ impl<'c, 'a> Ctx<'c, 'a> {
             extra: extra_members(&message, kind),
             sender,
         };
+        self.push_event(body, &common, key);
+        Ok(())
+    }
+
+    /// The event of a message: a postback for a tap, else MO; keyed by the conversation.
+    fn push_event(&mut self, body: Body<'_>, common: &Common<'_>, key: Option<(&str, &str)>) {
         match body {
             Body::Postback(tap) => {
                 let event = message_event!(PostbackEvent {
@@ -263,9 +269,8 @@ impl<'c, 'a> Ctx<'c, 'a> {
                     button_payload: tap.payload,
                     button_text: tap.text,
                     errors: opt(&common.errors),
-                } from &common);
-                self.out
-                    .push(EventType::Postback, key, tid.as_str(), &event);
+                } from common);
+                self.out.push(EventType::Postback, key, common.tid, &event);
             }
             Body::Mo(content) => {
                 let event = message_event!(MoEvent {
@@ -275,11 +280,10 @@ impl<'c, 'a> Ctx<'c, 'a> {
                     system: opt(&content.system),
                     location: opt(&content.location),
                     contacts: opt(&content.contacts),
-                } from &common);
-                self.out.push(EventType::Mo, key, tid.as_str(), &event);
+                } from common);
+                self.out.push(EventType::Mo, key, common.tid, &event);
             }
         }
-        Ok(())
     }
 
     /// The one dispatch on the kind: what the kind's object contributes to the event.
