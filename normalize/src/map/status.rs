@@ -106,15 +106,12 @@ impl<'c, 'a> Ctx<'c, 'a> {
                 extra: Cow::Borrowed(extra.as_deref().unwrap_or("")),
             },
         };
-        let user = Some(recipient_id)
-            .filter(|id| !id.is_empty())
-            .unwrap_or(recipient_user_id);
-        self.out.push(
-            EventType::Delivery,
-            Some((scope.phone_number_id, user)),
-            event_id.as_str(),
-            &receipt,
-        );
+        let key = Some((
+            scope.phone_number_id,
+            key_user(recipient_id, recipient_user_id),
+        ));
+        self.out
+            .push(EventType::Delivery, key, event_id.as_str(), &receipt);
         Ok(())
     }
 }
@@ -164,6 +161,15 @@ fn receipt_id(status: &Status<'_>, wamid: &str, meta_status: &str) -> IdBuf {
         IdBuf::v5(&[wamid, meta_status])
     } else {
         IdBuf::v5(&[wamid, meta_status, participant])
+    }
+}
+
+/// The user part of the record key: the WhatsApp id, else the BSUID.
+fn key_user<'s>(recipient_id: &'s str, recipient_user_id: &'s str) -> &'s str {
+    if recipient_id.is_empty() {
+        recipient_user_id
+    } else {
+        recipient_id
     }
 }
 
