@@ -117,7 +117,7 @@ cmd_topics() {
 cmd_default_topics() {
   local dir=${1:?usage: tansu.sh default-topics DIR}
   cmd_topics "$dir" "whatsapp.raw:${RAW_PARTITIONS:-3}" whatsapp.mo whatsapp.postback \
-    whatsapp.delivery whatsapp.account-events whatsapp.dead-letter
+    whatsapp.delivery whatsapp.account-events whatsapp.coexistence whatsapp.dead-letter
 }
 
 cmd_stop() {

@@ -22,6 +22,9 @@ pub struct MappingArgs {
     /// Topic for account events (non-`messages` changes).
     #[arg(long, env = "TOPIC_ACCOUNT_EVENTS", default_value = Topic::AccountEvent.default_name())]
     pub topic_account_events: String,
+    /// Topic for coexistence events (history-sync messages, Business-app echoes).
+    #[arg(long, env = "TOPIC_COEXISTENCE", default_value = Topic::Coexistence.default_name())]
+    pub topic_coexistence: String,
     /// Topic for dead letters.
     #[arg(long, env = "TOPIC_DEAD_LETTER", default_value = Topic::DeadLetter.default_name())]
     pub topic_dead_letter: String,
@@ -73,6 +76,7 @@ impl MappingArgs {
                 postback: self.topic_postback.clone(),
                 delivery: self.topic_delivery.clone(),
                 account_events: self.topic_account_events.clone(),
+                coexistence: self.topic_coexistence.clone(),
                 dead_letter: self.topic_dead_letter.clone(),
             },
             app_ids: self.app_ids.0.clone(),

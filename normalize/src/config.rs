@@ -16,6 +16,8 @@ pub struct TopicNames {
     pub delivery: String,
     /// Account events.
     pub account_events: String,
+    /// Coexistence events (history sync, Business-app echoes).
+    pub coexistence: String,
     /// Dead letters.
     pub dead_letter: String,
 }
@@ -27,6 +29,7 @@ impl Default for TopicNames {
             postback: Topic::Postback.default_name().into(),
             delivery: Topic::Delivery.default_name().into(),
             account_events: Topic::AccountEvent.default_name().into(),
+            coexistence: Topic::Coexistence.default_name().into(),
             dead_letter: Topic::DeadLetter.default_name().into(),
         }
     }
@@ -41,6 +44,7 @@ impl TopicNames {
             postback: name(Topic::Postback),
             delivery: name(Topic::Delivery),
             account_events: name(Topic::AccountEvent),
+            coexistence: name(Topic::Coexistence),
             dead_letter: name(Topic::DeadLetter),
         }
     }
@@ -52,6 +56,7 @@ impl TopicNames {
             Topic::Postback => &self.postback,
             Topic::Delivery => &self.delivery,
             Topic::AccountEvent => &self.account_events,
+            Topic::Coexistence => &self.coexistence,
             Topic::DeadLetter => &self.dead_letter,
         }
     }

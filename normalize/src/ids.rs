@@ -39,7 +39,12 @@ impl IdBuf {
 
     /// The seed's `tid` for a message: UUID v5 of the wamid, then `_0`.
     pub fn tid(wamid: &str) -> Self {
-        let mut id = Self::v5(&[wamid]);
+        Self::tid_of(&[wamid])
+    }
+
+    /// A `tid` of other parts (coexistence copies: origin, wamid, type), then `_0`.
+    pub fn tid_of(parts: &[&str]) -> Self {
+        let mut id = Self::v5(parts);
         id.buf[36..38].copy_from_slice(b"_0");
         id.len = 38;
         id

@@ -96,6 +96,10 @@ fn the_schema_examples_are_fixture_outputs() {
             serde_json::to_value(examples::account_event()).unwrap(),
         ),
         (
+            "smb-message-echo.json",
+            serde_json::to_value(examples::coexistence()).unwrap(),
+        ),
+        (
             "edge-invalid-json.txt",
             serde_json::to_value(examples::dead_letter()).unwrap(),
         ),
@@ -113,7 +117,9 @@ fn the_schema_examples_are_fixture_outputs() {
 #[test]
 fn record_bytes_are_serde_json_bytes() {
     use wa_normalize::{Batch, EventType, Normalizer, RawMeta};
-    use wa_schemas::{AccountEvent, DeadLetter, DeliveryReceipt, MoEvent, PostbackEvent};
+    use wa_schemas::{
+        AccountEvent, CoexistenceEvent, DeadLetter, DeliveryReceipt, MoEvent, PostbackEvent,
+    };
     fn same<'a, T: serde::Deserialize<'a> + serde::Serialize>(bytes: &'a [u8]) -> bool {
         let value: T = serde_json::from_slice(bytes).expect("a record parses as its type");
         serde_json::to_vec(&value).unwrap() == bytes
@@ -128,6 +134,7 @@ fn record_bytes_are_serde_json_bytes() {
                 EventType::Postback => same::<PostbackEvent>(record.value),
                 EventType::Delivery => same::<DeliveryReceipt>(record.value),
                 EventType::AccountEvent => same::<AccountEvent>(record.value),
+                EventType::Coexistence => same::<CoexistenceEvent>(record.value),
                 EventType::DeadLetter => same::<DeadLetter>(record.value),
             };
             assert!(ok, "{name}: {}", String::from_utf8_lossy(record.value));

@@ -206,6 +206,60 @@ fn body() -> impl Strategy<Value = (Value, usize, usize)> {
         })
 }
 
+/// A `history` body (threads of generated messages, some written by the business, plus
+/// media content under `messages`) or an `smb_message_echoes` body, and how many messages
+/// it copies.
+fn coexistence_body() -> impl Strategy<Value = (Value, usize)> {
+    let thread = (0usize..6, digits(11)).prop_flat_map(|(n, user)| {
+        let messages = (0..n)
+            .map(|i| (message(i), any::<bool>(), any::<bool>()))
+            .collect::<Vec<_>>();
+        (messages, Just(user))
+    });
+    (
+        any::<bool>(),
+        proptest::collection::vec(thread, 0..4),
+        proptest::collection::vec(message(100), 0..3),
+        0u8..101,
+    )
+        .prop_map(|(history, threads, flat, progress)| {
+            let mut count = flat.len();
+            let mut value = json!({"messaging_product": "whatsapp",
+                "metadata": {"display_phone_number": "15550101010", "phone_number_id": "1065403500012345"}});
+            let (field, flat_name) = if history { ("history", "messages") } else { ("smb_message_echoes", "message_echoes") };
+            value[flat_name] = json!(flat);
+            if history {
+                let threads: Vec<Value> = threads
+                    .into_iter()
+                    .map(|(messages, user)| {
+                        count += messages.len();
+                        let messages: Vec<Value> = messages
+                            .into_iter()
+                            .map(|(mut m, by_business, status)| {
+                                m["from"] = json!(if by_business { "15550101010" } else { user.as_str() });
+                                if status { m["history_context"] = json!({"status": "READ"}); }
+                                m
+                            })
+                            .collect();
+                        json!({"id": user, "context": {"wa_id": user, "user_id": format!("US.{user}")}, "messages": messages})
+                    })
+                    .collect();
+                value["history"] = json!([{"metadata": {"phase": 1, "chunk_order": 1, "progress": progress}, "threads": threads}]);
+            }
+            let body = json!({"object": "whatsapp_business_account", "entry": [{"id": "1029384756012345", "time": 1767225600,
+                "changes": [{"value": value, "field": field}]}]});
+            (body, count)
+        })
+}
+
+/// A live `messages` body with one text message of this id.
+fn live_body(wamid: &Value) -> String {
+    json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages",
+        "value": {"metadata": {"phone_number_id": "1"}, "messages": [{"from": "1", "id": wamid,
+        "timestamp": "1", "type": "text", "text": {"body": "x"}}]}}]}]})
+    .to_string()
+}
+
 /// JSON text with every non-ASCII character written as `\uXXXX`, as Meta signs it.
 fn ascii_escaped(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -241,6 +295,33 @@ proptest! {
         // Meta's escaped form of the same body maps to the same records.
         let escaped = map(ascii_escaped(&text).as_bytes());
         prop_assert!(batch.iter().eq(escaped.iter()), "escaped body maps differently");
+    }
+
+    #[test]
+    fn coexistence_bodies_keep_the_count_rule((body, n) in coexistence_body()) {
+        let text = serde_json::to_string(&body).unwrap();
+        let batch = map(text.as_bytes());
+        let kinds: Vec<EventType> = batch.iter().map(|r| r.event_type).collect();
+        // One coexistence event per copied message, then the change's account event.
+        prop_assert_eq!(batch.len(), n + 1, "records: {:?}", kinds);
+        prop_assert_eq!(kinds.iter().filter(|k| **k == EventType::Coexistence).count(), n, "records: {:?}", kinds);
+        prop_assert_eq!(kinds.last(), Some(&EventType::AccountEvent));
+        check_all(schema_check(), &batch)?;
+        // The account event no longer carries the copied messages.
+        let account: Value = serde_json::from_slice(batch.get(n).unwrap().value).unwrap();
+        prop_assert!(account["value"].get("messages").is_none() && account["value"].get("message_echoes").is_none());
+        for thread in account["value"]["history"][0]["threads"].as_array().into_iter().flatten() {
+            prop_assert!(thread.get("messages").is_none() && thread.get("id").is_some());
+        }
+        // Copies have ids of their own: never the `tid` of the live event of the same wamid.
+        for record in batch.iter().take(n) {
+            let value: Value = serde_json::from_slice(record.value).unwrap();
+            // The user fields name the chat's user, never the business, whoever wrote it.
+            prop_assert_ne!(&value["waid"], "15550101010");
+            let live = map(live_body(&value["messageId"]).as_bytes());
+            prop_assert_eq!(live.len(), 1);
+            prop_assert_ne!(live.get(0).unwrap().event_id, record.event_id);
+        }
     }
 
     #[test]

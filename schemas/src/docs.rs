@@ -61,6 +61,12 @@ ignore fields they do not know, which later minor versions may add.
 const RULES: &str = "\
 ## Changelog
 
+- **1.2.0** (additive): a new topic, `whatsapp.coexistence` (CoexistenceEvent): each message \
+of a history sync and each Business-app echo is one MO-shaped event with `origin`, \
+`direction` and `historyStatus`, never on `whatsapp.mo`. The account event of a `history` or \
+`smb_message_echoes` change no longer repeats those messages: its `value` leaves out the \
+arrays whose every item became its own record (`messages`, `message_echoes`, each thread's \
+`messages`), and keeps the rest (history phase, chunk, progress, thread ids, errors).
 - **1.1.0** (additive): `groupId` on MO and postback events (the WhatsApp group a message \
 was posted in; such records are keyed `<phone_number_id>:<groupId>`) and `fromLogicalId`; `participantWaid`, \
 `participantUserId`, `participantParentUserId` on delivery receipts of group sends (one \

@@ -7,7 +7,9 @@ use schemars::generate::SchemaSettings;
 use schemars::JsonSchema;
 use serde_json::Value;
 
-use crate::{AccountEvent, DeadLetter, DeliveryReceipt, MoEvent, PostbackEvent, Topic};
+use crate::{
+    AccountEvent, CoexistenceEvent, DeadLetter, DeliveryReceipt, MoEvent, PostbackEvent, Topic,
+};
 
 /// The schema a local `$ref` (`#/$defs/...`) points to, or `schema` itself.
 pub fn resolve<'v>(root: &'v Value, schema: &'v Value) -> &'v Value {
@@ -41,6 +43,7 @@ pub fn schema_for(topic: Topic) -> Value {
         Topic::Postback => root_schema::<PostbackEvent>(),
         Topic::Delivery => root_schema::<DeliveryReceipt>(),
         Topic::AccountEvent => root_schema::<AccountEvent>(),
+        Topic::Coexistence => root_schema::<CoexistenceEvent>(),
         Topic::DeadLetter => root_schema::<DeadLetter>(),
     };
     if let Value::Object(map) = &mut schema {
@@ -81,6 +84,7 @@ pub mod examples {
 
     use serde_json::value::RawValue;
 
+    use crate::coexistence::{Direction, Origin};
     use crate::dead_letter::{DeadLetterReason, FragmentEncoding, ReasonKind};
     use crate::delivery::{
         AdditionalInfo, DeliveryChannel, DeliveryInfo, DeliveryInfoNotification, DeliveryStatus,
@@ -88,7 +92,9 @@ pub mod examples {
     };
     use crate::mo::{Channel, MoEventName};
     use crate::postback::PostbackEventName;
-    use crate::{AccountEvent, DeadLetter, DeliveryReceipt, MoEvent, PostbackEvent};
+    use crate::{
+        AccountEvent, CoexistenceEvent, DeadLetter, DeliveryReceipt, MoEvent, PostbackEvent,
+    };
 
     const E: Cow<'static, str> = Cow::Borrowed("");
 
@@ -161,6 +167,23 @@ pub mod examples {
             group_id: E,
             from_logical_id: E,
             extra: E,
+        }
+    }
+
+    /// Coexistence example (fixture `smb-message-echo.json`).
+    pub fn coexistence() -> CoexistenceEvent<'static> {
+        let mut message = mo();
+        message.waid = s("15551234567");
+        message.user_id = s("US.13491208655302741918");
+        message.message = s("Sent from the Business app: your order ships today.");
+        message.ts = s("2026-09-01T00:06:40.000Z");
+        message.tid = s("9f16da6c-80c8-5d08-b3c4-73658783ba1f_0");
+        message.message_id = s("wamid.HBgLMTU1NTAxMDEwMTAVAgASGBQzQUVDSE8wMTAwMDAwMDAwMDAwMAA=");
+        CoexistenceEvent {
+            origin: Origin::Echo,
+            direction: Direction::Outbound,
+            history_status: E,
+            message,
         }
     }
 

@@ -10,12 +10,13 @@
 //! Everything we add is additive and camelCase. Consumers must tolerate fields added later.
 //!
 //! Rooms: one module per output type ([`mo`], [`postback`], [`delivery`], [`account_event`],
-//! [`dead_letter`]) and the JSON-in-string types ([`inner`]); [`topic`] and [`contract`]
+//! [`coexistence`], [`dead_letter`]) and the JSON-in-string types ([`inner`]); [`topic`] and [`contract`]
 //! (what the stages agree on besides the types); [`generate`], [`docs`] and [`compat`]
 //! (schemas, documentation and the compatibility check made from the types); [`time`] and
 //! [`trace`] (conventions shared by the stages).
 
 pub mod account_event;
+pub mod coexistence;
 pub mod compat;
 pub mod contract;
 pub mod dead_letter;
@@ -31,6 +32,7 @@ pub mod topic;
 pub mod trace;
 
 pub use account_event::AccountEvent;
+pub use coexistence::CoexistenceEvent;
 pub use dead_letter::{DeadLetter, DeadLetterReason, FragmentEncoding, ReasonKind};
 pub use delivery::{DeliveryInfo, DeliveryInfoNotification, DeliveryReceipt, DeliveryStatus};
 pub use mo::MoEvent;
@@ -39,7 +41,7 @@ pub use topic::{EventType, Topic};
 
 /// Version of the event contract, carried in the `schema-version` header of every output
 /// record and in each schema's `$id`. Bump the major version on any breaking change.
-pub const SCHEMA_VERSION: &str = "1.1.0";
+pub const SCHEMA_VERSION: &str = "1.2.0";
 
 /// The `channel` value of MO and postback events (seed).
 pub const CHANNEL: &str = "WhatsApp";

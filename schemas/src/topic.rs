@@ -13,6 +13,9 @@ pub enum Topic {
     Delivery,
     // Every change whose `field` is not `messages` ([`crate::AccountEvent`]).
     AccountEvent,
+    // History-sync messages and Business-app echoes of Coexistence numbers
+    // ([`crate::CoexistenceEvent`]).
+    Coexistence,
     // What could not be mapped, with the reason ([`crate::DeadLetter`]).
     DeadLetter,
 }
@@ -22,11 +25,12 @@ pub type EventType = Topic;
 
 impl Topic {
     /// All output topics, in a stable order.
-    pub const ALL: [Topic; 5] = [
+    pub const ALL: [Topic; 6] = [
         Topic::Mo,
         Topic::Postback,
         Topic::Delivery,
         Topic::AccountEvent,
+        Topic::Coexistence,
         Topic::DeadLetter,
     ];
 
@@ -37,6 +41,7 @@ impl Topic {
             Topic::Postback => "whatsapp.postback",
             Topic::Delivery => "whatsapp.delivery",
             Topic::AccountEvent => "whatsapp.account-events",
+            Topic::Coexistence => "whatsapp.coexistence",
             Topic::DeadLetter => "whatsapp.dead-letter",
         }
     }
@@ -48,6 +53,7 @@ impl Topic {
             Topic::Postback => "postback",
             Topic::Delivery => "delivery",
             Topic::AccountEvent => "account-events",
+            Topic::Coexistence => "coexistence",
             Topic::DeadLetter => "dead-letter",
         }
     }
@@ -59,6 +65,7 @@ impl Topic {
             Topic::Postback => "postback",
             Topic::Delivery => "delivery",
             Topic::AccountEvent => "account-event",
+            Topic::Coexistence => "coexistence",
             Topic::DeadLetter => "dead-letter",
         }
     }

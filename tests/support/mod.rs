@@ -17,11 +17,12 @@ use rdkafka::{Offset, TopicPartitionList};
 use wa_normalize::{Batch, Normalizer, RawMeta};
 
 pub const SECRET: &str = "e2e_app_secret";
-pub const OUTPUT_TOPICS: [&str; 5] = [
+pub const OUTPUT_TOPICS: [&str; 6] = [
     "whatsapp.mo",
     "whatsapp.postback",
     "whatsapp.delivery",
     "whatsapp.account-events",
+    "whatsapp.coexistence",
     "whatsapp.dead-letter",
 ];
 

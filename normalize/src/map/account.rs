@@ -36,7 +36,18 @@ impl<'c, 'a> Ctx<'c, 'a> {
         if self.too_deep(raw.get(), path, phone_number_id) {
             return;
         }
-        let value = minify(raw.get());
+        self.account_event_of(field, waba_id, time, phone_number_id, minify(raw.get()));
+    }
+
+    /// The account event of a change whose `value` is `value` (minified JSON).
+    pub(super) fn account_event_of(
+        &mut self,
+        field: &str,
+        waba_id: &str,
+        time: &LInt,
+        phone_number_id: &str,
+        value: String,
+    ) {
         let mut time_buf = [0u8; 24];
         let (time, time_text) = match time {
             Lenient::Ok(seconds) => (

@@ -143,6 +143,8 @@ impl<'c, 'a> Ctx<'c, 'a> {
         };
         if field == "messages" {
             self.messages_value(waba_id, i, j, &value);
+        } else if field == "history" || field == "smb_message_echoes" {
+            self.coexistence(field, waba_id, time, (i, j));
         } else {
             let phone_number_id = value
                 .metadata

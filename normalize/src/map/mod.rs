@@ -5,8 +5,11 @@
 //! dead letter), in the order of the body (entry, change, then messages, statuses, errors).
 //! A body that cannot be read at all yields exactly one dead letter; so does an entry, a
 //! change or an array that is not of the documented shape (nothing inside it can be counted).
+//! `history` and `smb_message_echoes` changes also yield one record per message they copy
+//! ([`coexistence`]).
 
 mod account;
+mod coexistence;
 mod dead_letter;
 mod envelope;
 mod extra;

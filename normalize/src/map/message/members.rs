@@ -7,17 +7,27 @@ use std::collections::HashMap;
 
 use serde_json::value::RawValue;
 
+use super::Copied;
 use super::{location, media, text, Message, MessageKind};
 use crate::minify::{minify, minify_into};
+use wa_schemas::coexistence::Direction;
 
 /// What no field of the event carries: unknown members, the legacy `identity` object
-/// (only its hash has a field), objects of another type than the message's.
-pub(super) fn extra_members(message: &Message<'_>, kind: MessageKind<'_>) -> Option<String> {
+/// (only its hash has a field), objects of another type than the message's, and the
+/// members of copies that their fields do not carry (`business` is the business number).
+pub(super) fn extra_members(
+    message: &Message<'_>,
+    kind: MessageKind<'_>,
+    copied: Option<&Copied<'_>>,
+    business: &str,
+) -> Option<String> {
     let mut members: Vec<(&str, &RawValue)> = message
         .unknown
         .iter()
         .map(|(k, v)| (k.as_ref(), *v))
         .collect();
+    let copy_members = copy_members(message, copied, business);
+    members.extend(copy_members.iter().map(|(k, v)| (*k, &**v)));
     if let Some(raw) = message.identity {
         members.push(("identity", raw));
     }
@@ -43,6 +53,40 @@ pub(super) fn extra_members(message: &Message<'_>, kind: MessageKind<'_>) -> Opt
         members.push((kind.name(), unread));
     }
     crate::map::extra::object(members)
+}
+
+/// The members only copies read, less what a copy's fields carry: `to*` of an outbound
+/// copy (its user fields), `history_context.status` (`historyStatus`), and the `from` of
+/// an outbound copy when it is the business number (`displayPhoneNumber`).
+fn copy_members(
+    message: &Message<'_>,
+    copied: Option<&Copied<'_>>,
+    business: &str,
+) -> Vec<(&'static str, Box<RawValue>)> {
+    let owned = |raw: &RawValue| RawValue::from_string(raw.get().to_owned()).expect("JSON");
+    let Some(copied) = copied else {
+        return message.copy.present().map(|(k, v)| (k, owned(v))).collect();
+    };
+    let outbound = copied.direction == Direction::Outbound;
+    let mut out = Vec::new();
+    for (name, raw) in message.copy.present() {
+        match name {
+            "history_context" if raw.get().starts_with('{') => {
+                if let Some(rest) = crate::map::extra::unread(raw, &["status"]) {
+                    out.push((name, RawValue::from_string(rest).expect("JSON")));
+                }
+            }
+            "history_context" => out.push((name, owned(raw))),
+            _ if outbound => {}
+            _ => out.push((name, owned(raw))),
+        }
+    }
+    let from = message.from.as_str();
+    if outbound && !from.is_empty() && from != business {
+        let text = serde_json::to_string(from).expect("a string serializes");
+        out.push(("from", RawValue::from_string(text).expect("JSON")));
+    }
+    out
 }
 
 /// `{"type": kind, "<kind>": <Meta's object>, "errors": [...]}` for `details`. A seed

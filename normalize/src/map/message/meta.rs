@@ -30,11 +30,37 @@ pub struct Message<'a> {
     pub group_id: LStr<'a>,
     /// `from_logical_id`: opaque, kept as it came.
     pub from_logical_id: LStr<'a>,
+    /// Members only copies read (`to`, `history_context`, ...); `extra` on live events.
+    pub copy: CopyMembers<'a>,
     /// Members no slot here reads, in their order: they go to the event's `extra`.
     pub unknown: Vec<(Cow<'a, str>, &'a RawValue)>,
     /// The object of each known kind (`text`, `image`, ...), by [`MessageKind::slot`];
     /// `None` when absent or `null`.
     payloads: [Option<&'a RawValue>; KNOWN],
+}
+
+/// The members Meta writes on history messages and echoes: the recipient of what the
+/// business sent, and the status at sync time.
+#[derive(Default)]
+pub struct CopyMembers<'a> {
+    pub to: Option<&'a RawValue>,
+    pub to_user_id: Option<&'a RawValue>,
+    pub to_parent_user_id: Option<&'a RawValue>,
+    pub history_context: Option<&'a RawValue>,
+}
+
+impl<'a> CopyMembers<'a> {
+    /// The members present, by name, in a stable order.
+    pub fn present(&self) -> impl Iterator<Item = (&'static str, &'a RawValue)> {
+        [
+            ("to", self.to),
+            ("to_user_id", self.to_user_id),
+            ("to_parent_user_id", self.to_parent_user_id),
+            ("history_context", self.history_context),
+        ]
+        .into_iter()
+        .filter_map(|(name, raw)| raw.map(|raw| (name, raw)))
+    }
 }
 
 impl<'a> Message<'a> {
@@ -101,7 +127,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Message<'a> {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
                 let mut m = Message::default();
-                let mut seen = [false; 12];
+                let mut seen = [false; 16];
                 let mut seen_payload = [false; KNOWN];
                 while let Some(Key(key)) = map.next_key()? {
                     let map = &mut map;
@@ -121,6 +147,15 @@ impl<'de: 'a, 'a> Deserialize<'de> for Message<'a> {
                         "group_id" => m.group_id = once(map, &mut seen[10], "group_id")?,
                         "from_logical_id" => {
                             m.from_logical_id = once(map, &mut seen[11], "from_logical_id")?
+                        }
+                        "to" => m.copy.to = once(map, &mut seen[12], "to")?,
+                        "to_user_id" => m.copy.to_user_id = once(map, &mut seen[13], "to_user_id")?,
+                        "to_parent_user_id" => {
+                            m.copy.to_parent_user_id =
+                                once(map, &mut seen[14], "to_parent_user_id")?
+                        }
+                        "history_context" => {
+                            m.copy.history_context = once(map, &mut seen[15], "history_context")?
                         }
                         other => match MessageKind::slot_of(other) {
                             Some(slot) => {

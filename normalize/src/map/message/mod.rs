@@ -15,6 +15,7 @@ mod media;
 mod members;
 mod meta;
 mod order;
+mod sender;
 mod system;
 mod taps;
 mod text;
@@ -28,15 +29,19 @@ use wa_schemas::postback::PostbackEventName;
 use wa_schemas::time::{iso_from_epoch_seconds, parse_epoch_seconds};
 use wa_schemas::{MoEvent, PostbackEvent, ReasonKind};
 
+use super::coexistence::CopyOf;
 use super::{Ctx, Fragment, Scope};
 use crate::ids::IdBuf;
-use crate::input::Contact;
 use crate::lenient::{LStr, Lenient, Obj};
 use fields::{checked, reject, required, Reject};
 pub(crate) use kind::MessageKind;
 use members::{details, extra_members};
 pub(crate) use meta::Message;
+pub(crate) use sender::Copied;
+use sender::{Ids, Recipient, Sender};
 use taps::Tap;
+use wa_schemas::coexistence::Direction;
+use wa_schemas::CoexistenceEvent;
 use wa_schemas::EventType;
 
 /// What a kind contributes to its event.
@@ -62,61 +67,6 @@ struct Content<'a> {
 struct Identity<'a> {
     #[serde(borrow, default)]
     hash: LStr<'a>,
-}
-
-/// The sender as far as the message and `value.contacts` tell.
-struct Sender<'v> {
-    waid: &'v str,
-    user_id: &'v str,
-    parent_user_id: &'v str,
-    profile_name: &'v str,
-    username: &'v str,
-    contact_hash: &'v str,
-}
-
-impl<'v> Sender<'v> {
-    fn of<'a>(message: &'v Message<'a>, contacts: &'v [&'v Contact<'a>]) -> Self {
-        let from = message.from.as_str();
-        let from_user_id = message.from_user_id.as_str();
-        // contacts[i] need not line up with messages[i]: match on the ids.
-        let contact = contacts
-            .iter()
-            .find(|c| {
-                (!from.is_empty() && c.wa_id.as_str() == from)
-                    || (!from_user_id.is_empty() && c.user_id.as_str() == from_user_id)
-            })
-            .or(match contacts {
-                [only] if from.is_empty() && from_user_id.is_empty() => Some(only),
-                _ => None,
-            });
-        let pick = |own: &'v str, theirs: fn(&'v Contact<'a>) -> &'v str| -> &'v str {
-            if !own.is_empty() {
-                own
-            } else {
-                contact.map_or("", |c| theirs(c))
-            }
-        };
-        let profile = contact.and_then(|c| c.profile.ok()).map(|p| &p.0);
-        Sender {
-            waid: pick(from, |c| c.wa_id.as_str()),
-            user_id: pick(from_user_id, |c| c.user_id.as_str()),
-            parent_user_id: pick(message.from_parent_user_id.as_str(), |c| {
-                c.parent_user_id.as_str()
-            }),
-            profile_name: profile.map_or("", |p| p.name.as_str()),
-            username: profile.map_or("", |p| p.username.as_str()),
-            contact_hash: contact.map_or("", |c| c.identity_key_hash.as_str()),
-        }
-    }
-
-    /// The user part of the record key: the WhatsApp id, else the BSUID.
-    fn key_user(&self) -> &'v str {
-        if self.waid.is_empty() {
-            self.user_id
-        } else {
-            self.waid
-        }
-    }
 }
 
 /// What every event of a message carries, read once for MO and postback alike.
@@ -172,31 +122,56 @@ macro_rules! message_event {
 }
 
 impl<'c, 'a> Ctx<'c, 'a> {
-    /// Maps one message; a message that cannot be mapped becomes a dead letter.
+    /// Maps one live message; a message that cannot be mapped becomes a dead letter.
     pub(super) fn message(&mut self, scope: &Scope<'a, '_>, k: usize, raw: &'a RawValue) {
-        let path = || scope.path("messages", k);
+        self.message_at(scope, &|| scope.path("messages", k), raw, None);
+    }
+
+    /// Maps one message found at `path`, live or (with `copy`) copied from a chat.
+    pub(crate) fn message_at(
+        &mut self,
+        scope: &Scope<'a, '_>,
+        path: &dyn Fn() -> String,
+        raw: &'a RawValue,
+        copy: Option<&CopyOf>,
+    ) {
         if self.too_deep(raw.get(), path, scope.phone_number_id) {
             return;
         }
-        if let Err(r) = self.try_message(scope, raw) {
+        if let Err(r) = self.try_message(scope, raw, copy) {
             self.dead_letter(
                 r.kind,
                 &r.detail,
-                &scope.path("messages", k),
+                &path(),
                 Fragment::Raw(raw.get()),
                 scope.phone_number_id,
             );
         }
     }
 
-    fn try_message(&mut self, scope: &Scope<'a, '_>, raw: &'a RawValue) -> Result<(), Reject> {
+    fn try_message(
+        &mut self,
+        scope: &Scope<'a, '_>,
+        raw: &'a RawValue,
+        copy: Option<&CopyOf>,
+    ) -> Result<(), Reject> {
         let message = parse(raw)?;
         let wamid = required(&message.id, "id")?;
         let kind_name = required(&message.kind, "type")?;
         let mut ts_buf = [0u8; 24];
         let ts = timestamp(&message.timestamp, &mut ts_buf)?;
-        let sender = Sender::of(&message, scope.contacts);
-        let tid = IdBuf::tid(wamid);
+        let recipient = Recipient::of(&message);
+        let copied = copy.map(|copy| Copied::of(copy, &message, &recipient, scope));
+        let sender = match &copied {
+            Some(copied) if copied.direction == Direction::Outbound => {
+                Sender::of(Ids::to(&recipient), scope.contacts)
+            }
+            _ => Sender::of(Ids::from(&message), scope.contacts),
+        };
+        let tid = match &copied {
+            Some(copied) => IdBuf::tid_of(&[copied.origin.as_str(), wamid, kind_name]),
+            None => IdBuf::tid(wamid),
+        };
         let context = checked::<MessageContext>(message.context, "context", b'{')?;
         let referral = checked::<Referral>(message.referral, "referral", b'{')?;
         let errors = checked::<Vec<MetaError>>(message.errors, "errors", b'[')?;
@@ -217,20 +192,7 @@ impl<'c, 'a> Ctx<'c, 'a> {
             Body::Mo(content) => content.identity.take(),
             Body::Postback(_) => None,
         };
-        let legacy = message
-            .identity
-            .and_then(|raw| serde_json::from_str::<Lenient<Obj<Identity>>>(raw.get()).ok())
-            .and_then(Lenient::into_ok);
-        // The hash a system message announces, else the message's own, else the contact's.
-        let identity_hash = [
-            announced.as_deref(),
-            legacy.as_ref().map(|i| i.0.hash.as_str()),
-        ]
-        .into_iter()
-        .flatten()
-        .find(|h| !h.is_empty())
-        .unwrap_or(sender.contact_hash);
-        let scope: &Scope<'_, '_> = scope;
+        let identity_hash = identity_hash(announced.as_deref(), &message, sender.contact_hash);
         let group_id = message.group_id.as_str();
         // A group's messages keep their order under the group; a 1:1 chat's under the user.
         let conversation = if group_id.is_empty() {
@@ -246,17 +208,20 @@ impl<'c, 'a> Ctx<'c, 'a> {
             wamid,
             kind: kind_name,
             scope,
-            identity_hash,
+            identity_hash: &identity_hash,
             context,
             referral,
             errors,
             details,
             group_id,
             from_logical_id: message.from_logical_id.as_str(),
-            extra: extra_members(&message, kind),
+            extra: extra_members(&message, kind, copied.as_ref(), scope.display_phone_number),
             sender,
         };
-        self.push_event(body, &common, key);
+        match &copied {
+            Some(copied) => self.push_copy(body, &common, copied, key),
+            None => self.push_event(body, &common, key),
+        }
         Ok(())
     }
 
@@ -273,17 +238,33 @@ impl<'c, 'a> Ctx<'c, 'a> {
                 self.out.push(EventType::Postback, key, common.tid, &event);
             }
             Body::Mo(content) => {
-                let event = message_event!(MoEvent {
-                    event: MoEventName::Mo,
-                    message: content.message,
-                    attachments: content.attachments.map_or(Cow::Borrowed("[]"), Cow::Owned),
-                    system: opt(&content.system),
-                    location: opt(&content.location),
-                    contacts: opt(&content.contacts),
-                } from common);
+                let event = mo_event(content, common);
                 self.out.push(EventType::Mo, key, common.tid, &event);
             }
         }
+    }
+
+    /// The coexistence event of a copied message: MO-shaped, whatever the kind (a tap's
+    /// object is in `details`).
+    fn push_copy(
+        &mut self,
+        body: Body<'_>,
+        common: &Common<'_>,
+        copied: &Copied<'_>,
+        key: Option<(&str, &str)>,
+    ) {
+        let content = match body {
+            Body::Mo(content) => content,
+            Body::Postback(_) => Content::default(),
+        };
+        let event = CoexistenceEvent {
+            origin: copied.origin,
+            direction: copied.direction,
+            history_status: Cow::Borrowed(copied.history_status.as_str()),
+            message: mo_event(content, common),
+        };
+        self.out
+            .push(EventType::Coexistence, key, common.tid, &event);
     }
 
     /// The one dispatch on the kind: what the kind's object contributes to the event.
@@ -352,6 +333,34 @@ fn timestamp<'b>(field: &LStr<'_>, buf: &'b mut [u8; 24]) -> Result<&'b str, Rej
             format!("`timestamp` {seconds} is outside the years 1970 to 9999"),
         )
     })
+}
+
+/// The MO event of a message's content.
+fn mo_event<'v>(content: Content<'v>, common: &'v Common<'v>) -> MoEvent<'v> {
+    message_event!(MoEvent {
+        event: MoEventName::Mo,
+        message: content.message,
+        attachments: content.attachments.map_or(Cow::Borrowed("[]"), Cow::Owned),
+        system: content.system.map_or(Cow::Borrowed(""), Cow::Owned),
+        location: content.location.map_or(Cow::Borrowed(""), Cow::Owned),
+        contacts: content.contacts.map_or(Cow::Borrowed(""), Cow::Owned),
+    } from common)
+}
+
+/// The hash a system message announces, else the message's own (legacy `identity`), else
+/// the contact's.
+fn identity_hash(announced: Option<&str>, message: &Message<'_>, contact_hash: &str) -> String {
+    let legacy = message
+        .identity
+        .and_then(|raw| serde_json::from_str::<Lenient<Obj<Identity>>>(raw.get()).ok())
+        .and_then(Lenient::into_ok);
+    let hash = [announced, legacy.as_ref().map(|i| i.0.hash.as_str())]
+        .into_iter()
+        .flatten()
+        .find(|h| !h.is_empty())
+        .unwrap_or(contact_hash)
+        .to_owned();
+    hash
 }
 
 fn opt(text: &Option<String>) -> Cow<'_, str> {
