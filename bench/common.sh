@@ -1,6 +1,7 @@
 # Shared by the bench scripts (sourced, from the repository root): a work directory removed
-# on exit with every process in $pids, a free port, the machine line, and a Tansu broker
-# with memory storage and the pipeline's topics (its address in $brokers).
+# on exit with every process in $pids, a free port, the machine line, and (unless NO_TANSU
+# is set) a Tansu broker with memory storage and the pipeline's topics (its address in
+# $brokers).
 
 work=$(mktemp -d)
 pids=()
@@ -13,7 +14,15 @@ trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
+# CPU seconds (user + system) a process has used so far.
+cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$1/stat"; }
+
+# Peak resident set size of a process so far, in MiB.
+peak_rss_mib() { awk '/VmHWM/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
+
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-TANSU_STORAGE=memory://tansu/ bash scripts/tansu.sh start "$work/tansu" >/dev/null
-RAW_PARTITIONS=3 bash scripts/tansu.sh default-topics "$work/tansu" 2>/dev/null
-brokers=$(cat "$work/tansu/bootstrap")
+if [ -z "${NO_TANSU:-}" ]; then
+  TANSU_STORAGE=memory://tansu/ bash scripts/tansu.sh start "$work/tansu" >/dev/null
+  RAW_PARTITIONS=3 bash scripts/tansu.sh default-topics "$work/tansu" 2>/dev/null
+  brokers=$(cat "$work/tansu/bootstrap")
+fi

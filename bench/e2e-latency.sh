@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end latency: open-loop signed single-message webhooks at RATE req/s for DURATION_S
-# into `wa-pipeline ingest` + `normalize` on one Tansu (memory storage), then normalize's
+# into `wa-pipeline ingest` + `normalize` on one Tansu (memory storage), or with
+# BROKER=embedded into `wa-pipeline run` on its embedded broker (no Kafka configured), then normalize's
 # `wa_normalize_record_age_seconds` histogram (from ingest's `received-at` to normalize
 # producing the outputs), read from its /metrics: p50/p90/p99 as the bucket bounds they
 # fall under. Prints the HTTP answer times too. (Debian's kcat cannot talk to Tansu 0.6.0:
@@ -8,23 +9,35 @@
 #
 #   bench/e2e-latency.sh BIN                   RATE=500 DURATION_S=10 by default
 #   RATE=250 DURATION_S=20 bench/e2e-latency.sh target/release/wa-pipeline
+#   BROKER=embedded bench/e2e-latency.sh target/release/wa-pipeline
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${1:?usage: e2e-latency.sh BIN}
 rate=${RATE:-500}
 seconds=${DURATION_S:-10}
 
+broker=${BROKER:-tansu}
 # shellcheck source=bench/common.sh
-source bench/common.sh
+NO_TANSU=$([ "$broker" = embedded ] && echo 1 || true) source bench/common.sh
 port=$(free_port)
-secret=bench-secret
-KAFKA_BROKERS=$brokers WHATSAPP_APP_SECRET=$secret LISTEN_ADDR=127.0.0.1:$port ADMIN_LISTEN=127.0.0.1:0 \
-  RUST_LOG=warn "$bin" ingest 2>"$work/ingest.log" & pids+=($!)
 admin=$(free_port)
-KAFKA_BROKERS=$brokers ADMIN_LISTEN=127.0.0.1:$admin RUST_LOG=warn GROUP_ID=bench-latency \
-  "$bin" normalize 2>"$work/normalize.log" & pids+=($!)
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
+secret=bench-secret
+if [ "$broker" = embedded ]; then
+  WHATSAPP_APP_SECRET=$secret LISTEN_ADDR=127.0.0.1:$port ADMIN_LISTEN=127.0.0.1:$admin RUST_LOG=warn \
+    WA_DATA_DIR="$work/data" BROKER_LISTEN=127.0.0.1:$(free_port) "$bin" run 2>"$work/run.log" & pids+=($!)
+else
+  KAFKA_BROKERS=$brokers WHATSAPP_APP_SECRET=$secret LISTEN_ADDR=127.0.0.1:$port ADMIN_LISTEN=127.0.0.1:0 \
+    RUST_LOG=warn "$bin" ingest 2>"$work/ingest.log" & pids+=($!)
+  # Every partition assigned: the figure is the steady state, not a group join's wait.
+  KAFKA_BROKERS=$brokers ADMIN_LISTEN=127.0.0.1:$admin RUST_LOG=warn GROUP_ID=bench-latency \
+    ASSIGN_PARTITIONS=all "$bin" normalize 2>"$work/normalize.log" & pids+=($!)
+fi
+for _ in $(seq 1 300); do
+  curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && curl -sf "http://127.0.0.1:$admin/readyz" >/dev/null && break
+  sleep 0.1
+done
 sleep 3
+echo "end to end over $broker, $rate req/s for $seconds s:"
 
 python3 - "$port" "$secret" "$rate" "$seconds" <<'PY'
 import hashlib, hmac, http.client, sys, threading, time

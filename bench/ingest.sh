@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Ingest beside its ceilings, on one Tansu (memory storage) and the same signed body
+# (fixtures/bodies/text.json): `wa-pipeline ingest`, a minimal hyper + HMAC + rdkafka
+# receiver with ingest's producer settings (awaited ack), and a bare hyper receiver (no
+# check, no Kafka), each at every concurrency in CONNECTIONS with wrk, one after the other
+# per point: req/s, p50, p99, CPU seconds per 1,000 requests, peak RSS; then the ratios.
+#
+#   bench/ingest.sh WA_PIPELINE_BIN MINIMAL_BIN BARE_BIN
+#   DURATION=10s CONNECTIONS="1 32 128" bench/ingest.sh ...
+set -euo pipefail
+cd "$(dirname "$0")/.."
+pipeline=${1:?usage: ingest.sh WA_PIPELINE_BIN MINIMAL_BIN BARE_BIN}
+minimal=${2:?usage: ingest.sh WA_PIPELINE_BIN MINIMAL_BIN BARE_BIN}
+bare=${3:?usage: ingest.sh WA_PIPELINE_BIN MINIMAL_BIN BARE_BIN}
+duration=${DURATION:-10s}
+connections=${CONNECTIONS:-1 32 128}
+command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
+
+# shellcheck source=bench/common.sh
+source bench/common.sh
+
+secret=bench-secret
+body=fixtures/bodies/text.json
+signature=$("$pipeline" sign --secret "$secret" "$body")
+cat > "$work/post.lua" <<LUA
+wrk.method = "POST"
+wrk.body = io.open("$body"):read("*a")
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["X-Hub-Signature-256"] = "$signature"
+LUA
+
+# One point: starts the receiver, warms it up, runs wrk, prints
+# "req/s p50_ms p99_ms cpu_s_per_1000 peak_rss_mib non2xx".
+measure() {
+  local receiver=$1 c=$2 port pid
+  port=$(free_port)
+  case $receiver in
+    ingest) KAFKA_BROKERS=$brokers WHATSAPP_APP_SECRET=$secret LISTEN_ADDR=127.0.0.1:$port \
+              ADMIN_LISTEN=127.0.0.1:0 "$pipeline" ingest 2>"$work/ingest.log" & pid=$! ;;
+    minimal) KAFKA_BROKERS=$brokers WHATSAPP_APP_SECRET=$secret LISTEN_ADDR=127.0.0.1:$port \
+              "$minimal" 2>"$work/minimal.log" & pid=$! ;;
+    bare) LISTEN_ADDR=127.0.0.1:$port "$bare" & pid=$! ;;
+  esac
+  for _ in $(seq 1 100); do
+    curl -s -o /dev/null "http://127.0.0.1:$port/" && break
+    sleep 0.1
+  done
+  local threads=$((c < 2 ? 1 : 2))
+  wrk -t"$threads" -c"$c" -d2s -s "$work/post.lua" "http://127.0.0.1:$port/webhook" >/dev/null
+  local cpu0; cpu0=$(cpu_seconds "$pid")
+  local out; out=$(wrk -t"$threads" -c"$c" -d"$duration" --latency -s "$work/post.lua" "http://127.0.0.1:$port/webhook")
+  local cpu1; cpu1=$(cpu_seconds "$pid")
+  local rss; rss=$(peak_rss_mib "$pid")
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+  echo "$out" | awk -v cpu="$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN {print b - a}')" -v rss="$rss" '
+    function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
+    / 50%/ { p50 = ms($2) } / 99%/ { p99 = ms($2) }
+    /requests in/ { n = $1 } /Non-2xx/ { bad = $5 } /Requests\/sec/ { rps = $2 }
+    END { printf "%.0f %.2f %.2f %.3f %s %d\n", rps, p50, p99, (n ? cpu / n * 1000 : 0), rss, bad }'
+}
+
+printf "%-8s %5s %9s %8s %8s %12s %9s %7s\n" receiver conns "req/s" "p50 ms" "p99 ms" "cpu s/1000" "rss MiB" non2xx
+declare -A rps p99 cpu
+for c in $connections; do
+  for receiver in ingest minimal bare; do
+    read -r r p50 p9 cp rss bad < <(measure "$receiver" "$c")
+    printf "%-8s %5s %9s %8s %8s %12s %9s %7s\n" "$receiver" "$c" "$r" "$p50" "$p9" "$cp" "$rss" "$bad"
+    rps[$receiver.$c]=$r; p99[$receiver.$c]=$p9; cpu[$receiver.$c]=$cp
+  done
+done
+echo "ratios (targets: req/s ingest/minimal >= 1.0 with p99 no worse; CPU per request ingest/bare <= 2):"
+for c in $connections; do
+  awk -v c="$c" -v ri="${rps[ingest.$c]}" -v rm="${rps[minimal.$c]}" -v pi="${p99[ingest.$c]}" \
+      -v pm="${p99[minimal.$c]}" -v ci="${cpu[ingest.$c]}" -v cb="${cpu[bare.$c]}" 'BEGIN {
+    printf "  %3d connections: req/s ingest/minimal %.2f, p99 ingest/minimal %.2f, CPU per request ingest/bare %.2f\n",
+      c, ri / rm, (pm > 0 ? pi / pm : 0), (cb > 0 ? ci / cb : 0) }'
+done
