@@ -68,7 +68,22 @@ pub fn minify(json: &str) -> String {
 }
 
 /// How deeply `json` nests objects and arrays (0 for a scalar), read from its text.
+#[cfg(test)]
 pub(crate) fn depth(json: &str) -> usize {
+    depth_scan(json)
+}
+
+/// Whether `json` nests deeper than `limit`. Nesting needs an opening bracket per level, so
+/// text with no more than `limit` of them (nearly every message) is not counted byte by byte.
+pub(crate) fn deeper_than(json: &str, limit: usize) -> Option<usize> {
+    let brackets = memchr::memchr2_iter(b'{', b'[', json.as_bytes()).count();
+    if brackets <= limit {
+        return None;
+    }
+    Some(depth_scan(json)).filter(|found| *found > limit)
+}
+
+fn depth_scan(json: &str) -> usize {
     let (mut depth, mut deepest, mut in_string, mut escaped) = (0usize, 0usize, false, false);
     for &b in json.as_bytes() {
         if in_string {
@@ -97,6 +112,21 @@ pub(crate) fn depth(json: &str) -> usize {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn deeper_than_agrees_with_depth() {
+        for text in [
+            r#"{"a":[1,{"b":"[[[{"}]}"#,
+            "[[[]]]",
+            r#"["[[[[[[[["]"#,
+            "1",
+        ] {
+            for limit in 0..5 {
+                let expected = Some(depth(text)).filter(|d| *d > limit);
+                assert_eq!(deeper_than(text, limit), expected, "{text} {limit}");
+            }
+        }
+    }
 
     #[test]
     fn depth_counts_nesting_outside_strings() {

@@ -108,7 +108,7 @@ impl<'c, 'a> Ctx<'c, 'a> {
         };
         let value = self.raw_value(i, j).filter(|raw| {
             // Too deep or unreadable: the account event path says so, with nothing copied.
-            crate::minify::depth(raw.get()) <= self.config.max_depth
+            crate::minify::deeper_than(raw.get(), self.config.max_depth).is_none()
         });
         let parsed = value.and_then(|raw| {
             match serde_json::from_str::<Lenient<Obj<CopiesValue<'a>>>>(raw.get()) {

@@ -33,10 +33,9 @@ impl<'c, 'a> Ctx<'c, 'a> {
         path: impl FnOnce() -> String,
         phone_number_id: &str,
     ) -> bool {
-        let found = crate::minify::depth(raw);
-        if found <= self.config.max_depth {
+        let Some(found) = crate::minify::deeper_than(raw, self.config.max_depth) else {
             return false;
-        }
+        };
         let detail = format!(
             "nested {found} levels deep, deeper than the limit of {} (--max-depth): not passed on, so that consumers' JSON parsers can read every record",
             self.config.max_depth

@@ -29,6 +29,11 @@ pub(crate) fn object<'a>(
 /// `{...}` of the members of the object `raw` whose names are not in `read`; `None` when
 /// there are none (or `raw` is not an object).
 pub(crate) fn unread(raw: &RawValue, read: &[&str]) -> Option<String> {
+    // Nearly every object has only members its fields read: find that out without
+    // building a map.
+    if !has_unread(raw, read) {
+        return None;
+    }
     let members: BTreeMap<Cow<'_, str>, &RawValue> = serde_json::from_str(raw.get()).ok()?;
     object(
         members
@@ -38,9 +43,35 @@ pub(crate) fn unread(raw: &RawValue, read: &[&str]) -> Option<String> {
     )
 }
 
+/// Whether the object `raw` has a member whose name is not in `read` (false when `raw` is
+/// not an object). Allocates nothing; a name with escapes (which cannot be borrowed) or a
+/// value that is not an object answers true, leaving it to the full read.
+fn has_unread(raw: &RawValue, read: &[&str]) -> bool {
+    struct Names<'r>(&'r [&'r str]);
+    impl<'de> serde::de::Visitor<'de> for Names<'_> {
+        type Value = bool;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an object")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+            let mut found = false;
+            while let Some(name) = map.next_key::<&'de str>()? {
+                map.next_value::<serde::de::IgnoredAny>()?;
+                found |= !self.0.contains(&name);
+            }
+            Ok(found)
+        }
+    }
+    use serde::Deserializer as _;
+    serde_json::Deserializer::from_str(raw.get())
+        .deserialize_map(Names(read))
+        .unwrap_or(true)
+}
+
 /// The members of a status object that no field of the delivery event carries, and
-/// `conversation` or `pricing` when they are not objects (the event reads objects only).
-pub(crate) fn of_status(raw: &RawValue) -> Option<String> {
+/// `conversation` or `pricing` when they are not objects (the event reads objects only;
+/// `odd_shapes` says whether one is not).
+pub(crate) fn of_status(raw: &RawValue, odd_shapes: bool) -> Option<String> {
     /// What the delivery event reads (both spellings where Meta has two).
     const READ: [&str; 17] = [
         "id",
@@ -61,6 +92,9 @@ pub(crate) fn of_status(raw: &RawValue) -> Option<String> {
         "pricing",
         "errors",
     ];
+    if !odd_shapes && !has_unread(raw, &READ) {
+        return None;
+    }
     let members: BTreeMap<Cow<'_, str>, &RawValue> = serde_json::from_str(raw.get()).ok()?;
     let is_object = |value: &RawValue| value.get().starts_with('{');
     object(
@@ -85,14 +119,17 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            of_status(raw).as_deref(),
+            of_status(raw, false).as_deref(),
             Some(r#"{"another":"x","new_thing":{"a":[1,2]}}"#)
         );
         let odd: &RawValue =
             serde_json::from_str(r#"{"id":"w","conversation":"odd","pricing":{"billable":true}}"#)
                 .unwrap();
-        assert_eq!(of_status(odd).as_deref(), Some(r#"{"conversation":"odd"}"#));
+        assert_eq!(
+            of_status(odd, true).as_deref(),
+            Some(r#"{"conversation":"odd"}"#)
+        );
         let plain: &RawValue = serde_json::from_str(r#"{"id":"wamid.1","status":"read"}"#).unwrap();
-        assert_eq!(of_status(plain), None);
+        assert_eq!(of_status(plain, false), None);
     }
 }

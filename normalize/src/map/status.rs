@@ -58,7 +58,9 @@ impl<'c, 'a> Ctx<'c, 'a> {
         let mut expires_buf = [0u8; 24];
         let conversation_expires_at = expires_at(conversation, &mut expires_buf);
         let pricing = status.pricing.ok().map(|p| &p.0);
-        let extra = super::extra::of_status(raw);
+        let odd_shapes = matches!(status.conversation, Lenient::Bad(_))
+            || matches!(status.pricing, Lenient::Bad(_));
+        let extra = super::extra::of_status(raw, odd_shapes);
         let receipt = DeliveryReceipt {
             delivery_info_notification: DeliveryInfoNotification {
                 delivery_info: DeliveryInfo {

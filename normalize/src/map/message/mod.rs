@@ -192,7 +192,9 @@ impl<'c, 'a> Ctx<'c, 'a> {
             Body::Mo(content) => content.identity.take(),
             Body::Postback(_) => None,
         };
-        let identity_hash = identity_hash(announced.as_deref(), &message, sender.contact_hash);
+        let legacy = legacy_identity(&message);
+        let legacy_hash = legacy.as_ref().map(|i| i.0.hash.as_str());
+        let identity_hash = identity_hash(announced.as_deref(), legacy_hash, sender.contact_hash);
         let group_id = message.group_id.as_str();
         // A group's messages keep their order under the group; a 1:1 chat's under the user.
         let conversation = if group_id.is_empty() {
@@ -208,7 +210,7 @@ impl<'c, 'a> Ctx<'c, 'a> {
             wamid,
             kind: kind_name,
             scope,
-            identity_hash: &identity_hash,
+            identity_hash,
             context,
             referral,
             errors,
@@ -349,18 +351,24 @@ fn mo_event<'v>(content: Content<'v>, common: &'v Common<'v>) -> MoEvent<'v> {
 
 /// The hash a system message announces, else the message's own (legacy `identity`), else
 /// the contact's.
-fn identity_hash(announced: Option<&str>, message: &Message<'_>, contact_hash: &str) -> String {
-    let legacy = message
-        .identity
-        .and_then(|raw| serde_json::from_str::<Lenient<Obj<Identity>>>(raw.get()).ok())
-        .and_then(Lenient::into_ok);
-    let hash = [announced, legacy.as_ref().map(|i| i.0.hash.as_str())]
+fn identity_hash<'x>(
+    announced: Option<&'x str>,
+    legacy: Option<&'x str>,
+    contact: &'x str,
+) -> &'x str {
+    [announced, legacy]
         .into_iter()
         .flatten()
         .find(|h| !h.is_empty())
-        .unwrap_or(contact_hash)
-        .to_owned();
-    hash
+        .unwrap_or(contact)
+}
+
+/// Message-level `identity` (legacy identity-change check), when it is an object.
+fn legacy_identity<'a>(message: &Message<'a>) -> Option<Obj<Identity<'a>>> {
+    message
+        .identity
+        .and_then(|raw| serde_json::from_str::<Lenient<Obj<Identity>>>(raw.get()).ok())
+        .and_then(Lenient::into_ok)
 }
 
 fn opt(text: &Option<String>) -> Cow<'_, str> {
