@@ -195,7 +195,9 @@ impl<S: RawSink> Ingest<S> {
     /// Logs the outcome (refusals rate-limited) and counts it.
     fn count_and_log(&self, result: &Result<(), IngestError>) {
         match result {
-            Ok(()) => tracing::info!("stored"),
+            // One line per stored webhook is noise at thousands a second (and a write each):
+            // the metrics count them; `RUST_LOG=wa_ingest=debug` shows them.
+            Ok(()) => tracing::debug!("stored"),
             Err(e @ IngestError::Persist(_)) => tracing::error!(error = %e, "not stored: 503"),
             Err(e) => {
                 match e {
