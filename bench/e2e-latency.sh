@@ -71,7 +71,26 @@ pick = lambda xs, q: xs[min(len(xs) - 1, int(q * len(xs)))] * 1000 if xs else fl
 print(f"sent {total} at {rate}/s: {len(ok)} answered 200; HTTP answer p50 {pick(ok, .5):.1f} ms, p99 {pick(ok, .99):.1f} ms")
 PY
 sleep 5
-curl -sf "http://127.0.0.1:$admin/metrics" | python3 -c '
+curl -sf "http://127.0.0.1:$admin/metrics" > "$work/metrics.txt"
+# Where a record waits: normalize's produce-acknowledgement time for its outputs.
+python3 - "$work/metrics.txt" <<'PY'
+import sys
+buckets, count = {}, 0
+for line in open(sys.argv[1]):
+    if line.startswith("messaging_client_operation_duration_seconds_bucket"):
+        le = line.split('le="')[1].split('"')[0]
+        le = float("inf") if le == "+Inf" else float(le)
+        buckets[le] = buckets.get(le, 0) + float(line.rsplit(" ", 1)[1])
+    elif line.startswith("messaging_client_operation_duration_seconds_count"):
+        count += float(line.rsplit(" ", 1)[1])
+def q(p):
+    for le in sorted(buckets):
+        if buckets[le] >= p * count:
+            return "<= %g ms" % (le * 1000)
+if count:
+    print(f"normalize's output produce acks ({count:.0f}): p50 {q(.5)}, p99 {q(.99)}")
+PY
+python3 -c '
 import sys
 buckets, count = [], 0
 for line in sys.stdin:
@@ -85,4 +104,4 @@ def q(p):
         if n >= p * count:
             return "<= %g ms" % (le * 1000)
 print(f"{count:.0f} raw records; received-at to produced: p50 {q(.5)}, p90 {q(.9)}, p99 {q(.99)}" if count else "no records")
-'
+' < "$work/metrics.txt"

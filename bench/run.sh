@@ -51,8 +51,10 @@ if wants ingest; then
 fi
 if wants mapping; then
   echo "== 2. mapping (criterion; target: single text <= 2 µs, batches >= 600k records/s)"
-  cargo bench --quiet -p wa-normalize --bench mapping -- "${criterion[@]}" 2>/dev/null |
-    grep -E "^[a-z_/0-9]+ +time:|^[a-z_/0-9]+$|time:|thrpt:" | sed 's/^/  /'
+  # Each benchmark's own time and throughput (not criterion's change against its last run).
+  cargo bench --quiet -p wa-normalize --bench mapping -- --discard-baseline "${criterion[@]}" 2>/dev/null |
+    awk '/^[a-z_]+\/[a-z_0-9]+/ { name = $1; t = 0 } /time:/ && !t++ { print "  " (index($0, name) == 1 ? $0 : name ": " $0) }
+         /thrpt:/ && !r[name]++ { print "  " name ": " $0 }' | sed 's/  \+/ /g'
 fi
 if wants normalize; then
   echo "== 3. normalize over Kafka beside a passthrough (RECORDS=$RECORDS, REPEATS=$REPEATS)"
