@@ -10,20 +10,21 @@ use crate::json_string::{any_object, timestamp_or_null};
 
 /// One non-`messages` change of a webhook (template status and category updates, account
 /// updates and alerts, phone number quality, user preferences, calls, history, message
-/// echoes, and any field Meta adds later), passed on with Meta's `value` as it came. A new
-/// field needs no release to flow.
+/// echoes, and any field Meta adds later), passed on with Meta's `value` as it came (less
+/// the messages of history and echoes, which are coexistence events). A new field needs no
+/// release to flow.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 #[schemars(title = "AccountEvent", example = crate::generate::examples::account_event())]
 pub struct AccountEvent<'a> {
     /// Meta's subscription field (`changes[].field`), e.g. `message_template_status_update`.
-    /// Fields of 2025–2026, each passed on whole (their shapes: the reference's sections
-    /// 15–19): `group_lifecycle_update`, `group_participants_update`,
+    /// Fields of 2025–2026 (their shapes: the reference's sections 15–19), passed on whole
+    /// unless said: `group_lifecycle_update`, `group_participants_update`,
     /// `group_settings_update`, `group_status_update` (group management, never messages);
-    /// `history` (coexistence history sync: its `value.history[].threads[].messages[]` are
-    /// copies of past chats, not live traffic, and must never trigger replies) and
-    /// `smb_message_echoes` (what the business sent from the WhatsApp Business app:
-    /// outbound); `smb_app_state_sync` (address-book sync); `calls` (call events and call
+    /// `history` (coexistence history sync) and `smb_message_echoes` (what the business
+    /// sent from the WhatsApp Business app), whose messages are coexistence events on their
+    /// own topic and left out of this `value` (history phase, chunk, progress, thread ids
+    /// and errors stay); `smb_app_state_sync` (address-book sync); `calls` (call events and call
     /// statuses, `wacid.` ids, not message receipts); `standby` (copies of messages of
     /// threads another responder owns: observe only) and `messaging_handovers` (thread
     /// ownership passed to or taken from us; `phoneNumberId` from `value.recipient`);
@@ -52,7 +53,9 @@ pub struct AccountEvent<'a> {
     #[serde(borrow)]
     #[schemars(extend("x-meta-source" = "derived from the other fields"))]
     pub event_id: Cow<'a, str>,
-    /// Meta's `value` object, unchanged apart from insignificant whitespace.
+    /// Meta's `value` object, unchanged apart from insignificant whitespace; for `history`
+    /// and `smb_message_echoes`, less the arrays whose every message became a coexistence
+    /// event (`messages`, `message_echoes`, each history thread's `messages`).
     #[schemars(schema_with = "any_object")]
     #[schemars(extend("x-meta-source" = "`changes[].value`"))]
     pub value: Box<RawValue>,
