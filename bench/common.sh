@@ -14,6 +14,20 @@ trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
+# The signed webhook every load uses: $secret, and a wrk script at $work/post.lua posting
+# fixtures/bodies/text.json with its X-Hub-Signature-256 (signed by `$1 sign`).
+signed_post() {
+  secret=bench-secret
+  local body=fixtures/bodies/text.json signature
+  signature=$("$1" sign --secret "$secret" "$body")
+  cat > "$work/post.lua" <<LUA
+wrk.method = "POST"
+wrk.body = io.open("$body"):read("*a")
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["X-Hub-Signature-256"] = "$signature"
+LUA
+}
+
 # CPU seconds (user + system) a process has used so far.
 cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$1/stat"; }
 

@@ -19,15 +19,7 @@ command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; e
 # shellcheck source=bench/common.sh
 source bench/common.sh
 
-secret=bench-secret
-body=fixtures/bodies/text.json
-signature=$("$pipeline" sign --secret "$secret" "$body")
-cat > "$work/post.lua" <<LUA
-wrk.method = "POST"
-wrk.body = io.open("$body"):read("*a")
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["X-Hub-Signature-256"] = "$signature"
-LUA
+signed_post "$pipeline"
 
 # One point: starts the receiver, warms it up, runs wrk, prints
 # "req/s p50_ms p99_ms cpu_s_per_1000 peak_rss_mib non2xx".

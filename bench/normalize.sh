@@ -31,20 +31,12 @@ counter() {
 # Preload: wrk posts until ingest's counter of acknowledged raw records reaches RECORDS
 # (wrk's own stop does not end its run early); the counter then says exactly how many are
 # stored.
-secret=bench-secret
-body=fixtures/bodies/text.json
-signature=$("$pipeline" sign --secret "$secret" "$body")
-cat > "$work/preload.lua" <<LUA
-wrk.method = "POST"
-wrk.body = io.open("$body"):read("*a")
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["X-Hub-Signature-256"] = "$signature"
-LUA
+signed_post "$pipeline"
 port=$(free_port); admin=$(free_port)
 KAFKA_BROKERS=$brokers WHATSAPP_APP_SECRET=$secret LISTEN_ADDR=127.0.0.1:$port \
   ADMIN_LISTEN=127.0.0.1:$admin RUST_LOG=warn "$pipeline" ingest 2>"$work/ingest.log" & ingest=$!
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
-wrk -t2 -c32 -d600s -s "$work/preload.lua" "http://127.0.0.1:$port/webhook" >/dev/null & loader=$!
+wrk -t2 -c32 -d600s -s "$work/post.lua" "http://127.0.0.1:$port/webhook" >/dev/null & loader=$!
 until [ "$(counter "$admin" messaging_client_sent_messages_total)" -ge "$records" ]; do sleep 0.05; done
 kill "$loader"; wait "$loader" 2>/dev/null || true
 sleep 0.5

@@ -33,15 +33,7 @@ PY
 receiver_port=$(free_port)
 python3 "$work/receiver.py" "$receiver_port" & pids+=($!)
 
-secret=bench-secret
-body=fixtures/bodies/text.json
-signature=$("$after" sign --secret "$secret" "$body")
-cat > "$work/post.lua" <<LUA
-wrk.method = "POST"
-wrk.body = io.open("$body"):read("*a")
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["X-Hub-Signature-256"] = "$signature"
-LUA
+signed_post "$after"
 
 # One measurement: starts ingest, warms up, runs wrk, prints requests/s.
 measure() {

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use wa_schemas::coexistence::{Direction, Origin};
 
-use super::{Ctx, Scope};
+use super::{readable_contacts, Ctx, Scope};
 use crate::input::{Contact, Metadata, Profile};
 use crate::lenient::{Arr, LInt, LStr, Lenient, Obj};
 use crate::minify::minify_into;
@@ -121,14 +121,7 @@ impl<'c, 'a> Ctx<'c, 'a> {
         };
         let metadata = value.metadata.ok().map(|m| &m.0);
         let phone_number_id = metadata.map_or("", |m| m.phone_number_id.as_str());
-        let contacts: Vec<&Contact<'a>> = match &value.contacts {
-            Lenient::Ok(contacts) => contacts
-                .0
-                .iter()
-                .filter_map(|c| c.ok().map(|c| &c.0))
-                .collect(),
-            _ => Vec::new(),
-        };
+        let contacts = readable_contacts(&value.contacts);
         let scope = Scope {
             waba_id,
             phone_number_id,

@@ -22,7 +22,7 @@ use wa_schemas::ReasonKind;
 use crate::batch::Batch;
 use crate::config::{Config, RawMeta};
 use crate::input::{Contact, MessagesValue, Metadata, RawEnvelope};
-use crate::lenient::Lenient;
+use crate::lenient::{Arr, Lenient, Obj};
 use dead_letter::describe_meta_error;
 
 /// The Meta `object` of WhatsApp Business Account webhooks.
@@ -63,6 +63,20 @@ pub(crate) struct Scope<'a, 'v> {
     pub change: usize,
 }
 
+/// The `value.contacts` items that are objects (the others are not read).
+pub(crate) fn readable_contacts<'v, 'a>(
+    contacts: &'v Lenient<Arr<Lenient<Obj<Contact<'a>>>>>,
+) -> Vec<&'v Contact<'a>> {
+    match contacts {
+        Lenient::Ok(contacts) => contacts
+            .0
+            .iter()
+            .filter_map(|c| c.ok().map(|c| &c.0))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 impl Scope<'_, '_> {
     fn path(&self, array: &str, index: usize) -> String {
         format!(
@@ -96,14 +110,7 @@ impl<'c, 'a> Ctx<'c, 'a> {
         let metadata = value.metadata.ok().map(|m| &m.0);
         let empty = Metadata::default();
         let metadata = metadata.unwrap_or(&empty);
-        let contacts: Vec<&Contact<'a>> = match &value.contacts {
-            Lenient::Ok(contacts) => contacts
-                .0
-                .iter()
-                .filter_map(|c| c.ok().map(|c| &c.0))
-                .collect(),
-            _ => Vec::new(),
-        };
+        let contacts = readable_contacts(&value.contacts);
         let scope = Scope {
             waba_id,
             phone_number_id: metadata.phone_number_id.as_str(),
