@@ -3,7 +3,8 @@
 # unit, golden, property and schema tests, the end-to-end tests over a real broker, and
 # the code-generator proof of the JSON Schemas.
 # It installs what it needs (libcurl's headers, Debian's prometheus, Tansu 0.6.0 and its build dependencies,
-# stunnel4 for the secured-Kafka tests, the pinned code generators under .tools/, once); every
+# stunnel4 for the secured-Kafka tests, moto from PyPI for the media tests' S3 server, the
+# pinned code generators under .tools/, once); every
 # end-to-end test starts its own Tansu through scripts/tansu.sh and stops it after.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +25,8 @@ cargo clippy --workspace --all-targets -- -D warnings
 echo "== the local broker (Tansu $(grep -m1 TANSU_VERSION= scripts/tansu.sh | cut -d= -f2))"
 bash scripts/tansu.sh install
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+echo "== the S3-compatible server of the media tests (moto)"
+bash scripts/moto.sh install
 echo "== cargo test"
 # The end-to-end tests run pipelines of several processes: one test at a time there.
 cargo test --workspace --exclude wa-pipeline

@@ -134,7 +134,10 @@ fn parse_mechanism(text: &str) -> Result<Mechanism, String> {
 }
 
 /// A secret given inline or in a file (a trailing newline is not part of it).
-fn secret_from(inline: &Option<Secret>, file: &Option<PathBuf>) -> anyhow::Result<Option<Secret>> {
+pub(crate) fn secret_from(
+    inline: &Option<Secret>,
+    file: &Option<PathBuf>,
+) -> anyhow::Result<Option<Secret>> {
     match (inline, file) {
         (Some(secret), _) => Ok(Some(secret.clone())),
         (None, Some(path)) => {

@@ -3,7 +3,8 @@
 //! Rooms: `cli` parses and dispatches; each `*_cmd` module owns one subcommand's options
 //! and its `run` (`normalize_file` is `normalize-file`); `topic_range` and `rerun` serve
 //! replay, redrive and diff; `args` holds the option groups
-//! several commands share, `kafka` the Kafka options; `shutdown` the signal handling;
+//! several commands share, `kafka` the Kafka options, `media_args` the media re-hosting
+//! options; `shutdown` the signal handling;
 //! `duration` parses durations.
 
 mod admin;
@@ -15,6 +16,7 @@ mod duration;
 mod embedded;
 mod ingest_cmd;
 mod kafka;
+mod media_args;
 mod normalize_cmd;
 mod normalize_file;
 mod redrive_cmd;

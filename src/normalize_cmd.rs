@@ -49,6 +49,8 @@ pub struct NormalizeArgs {
     /// evicts a killed member, they are how a restarted instance resumes at once.
     #[arg(long, env = "ASSIGN_PARTITIONS", default_value = "group")]
     pub assign_partitions: Assignment,
+    #[command(flatten)]
+    pub media: crate::media_args::MediaArgs,
 }
 
 impl NormalizeArgs {
@@ -86,7 +88,12 @@ pub async fn run(command: NormalizeCommand) -> anyhow::Result<()> {
         )
         .await?;
     let normalizer = Arc::new(Normalizer::new(command.mapping.config()));
-    let config = command.normalize.config(settings, stage);
+    let mut config = command.normalize.config(settings, stage);
+    config.media = command
+        .normalize
+        .media
+        .stage(&command.mapping.media_url_template)
+        .await?;
     crate::admin::start(&command.admin, vec![readiness(&config)]).await?;
     let stop = crate::shutdown::stop_on_signal();
     run_supervised(config, normalizer, stop, false)

@@ -52,6 +52,11 @@ pub async fn run(mut args: RunArgs) -> anyhow::Result<()> {
     let normalizer = Arc::new(Normalizer::new(args.mapping.config()));
     let settings = args.stage.kafka.settings(&brokers)?;
     let mut config = args.normalize.config(settings, &args.stage);
+    config.media = args
+        .normalize
+        .media
+        .stage(&args.mapping.media_url_template)
+        .await?;
     // One instance on its own broker: no group rebalances to get stuck in.
     if embedded.is_some() {
         config.assignment = wa_normalize::service::Assignment::All;

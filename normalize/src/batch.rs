@@ -145,6 +145,26 @@ impl Batch {
         self.push_with_key_range(event_type, key, event_id, value);
     }
 
+    /// Appends a record whose value is already written (JSON).
+    pub(crate) fn push_raw(
+        &mut self,
+        event_type: EventType,
+        key: Option<&str>,
+        event_id: &str,
+        value: &[u8],
+    ) {
+        let key = key.map(|k| self.push_text(k));
+        let event_id = self.push_text(event_id);
+        let start = self.buf.len();
+        self.buf.extend_from_slice(value);
+        self.spans.push(Span {
+            event_type,
+            key,
+            event_id,
+            value: start..self.buf.len(),
+        });
+    }
+
     fn push_with_key_range<T: Serialize>(
         &mut self,
         event_type: EventType,

@@ -61,6 +61,12 @@ ignore fields they do not know, which later minor versions may add.
 const RULES: &str = "\
 ## Changelog
 
+- **1.3.0** (additive): with media re-hosting configured, an attachment's `url` points at \
+our copy of the file, and three optional attachment members say how: `storageKey` (the \
+content-addressed key in our media store), `fileSize`, and `error` ([`AttachmentError`]: \
+`{kind, detail}`, `kind` one of `not_found`, `unauthorized`, `no_token`, `too_large`, \
+`checksum_mismatch`, `unavailable`, `store_failed`) when the copy failed and `url` is the \
+fallback. Without re-hosting, records are unchanged.
 - **1.2.0** (additive): a new topic, `whatsapp.coexistence` (CoexistenceEvent): each message \
 of a history sync and each Business-app echo is one MO-shaped event with `origin`, \
 `direction` and `historyStatus`, never on `whatsapp.mo`. The account event of a `history` or \

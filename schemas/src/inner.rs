@@ -16,9 +16,12 @@ pub struct Attachment<'a> {
     /// MIME type as Meta reports it, e.g. `image/jpeg` or `audio/ogg; codecs=opus`.
     #[serde(borrow)]
     pub mime_type: Cow<'a, str>,
-    /// Where to fetch the media: Meta's pre-signed `url` when the webhook carries one,
-    /// otherwise the configured media URL template filled with the media id (by default the
-    /// Graph API media endpoint, which needs the business's access token). Meta's URLs expire.
+    /// Where to fetch the media. With media re-hosting (see the README), our copy: the
+    /// public base URL plus `storageKey`, or a pre-signed GET URL that expires after the
+    /// configured lifetime. Otherwise, or when re-hosting failed (`error`), Meta's `url` when
+    /// the webhook carries one, else the configured media URL template filled with the
+    /// media id (by default the Graph API media endpoint, which needs the business's access
+    /// token). Meta's URLs expire, and Meta deletes the media after 30 days.
     #[serde(borrow)]
     pub url: Cow<'a, str>,
     /// Meta's media id (fetch with Graph `GET /{media-id}`).
@@ -42,6 +45,73 @@ pub struct Attachment<'a> {
     /// `true` for an animated sticker (sticker only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub animated: Option<bool>,
+    /// With media re-hosting: the object's key in our media store
+    /// (`<prefix><hex sha256>.<ext>`, content-addressed), so a consumer with access to the
+    /// store can fetch or re-sign it after `url` expired; absent when the media is not in
+    /// our store. Added in 1.3.0.
+    #[serde(
+        rename = "storageKey",
+        borrow,
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub storage_key: Option<Cow<'a, str>>,
+    /// With media re-hosting: the file's size in bytes; absent when unknown. Added in 1.3.0.
+    #[serde(rename = "fileSize", default, skip_serializing_if = "Option::is_none")]
+    pub file_size: Option<u64>,
+    /// With media re-hosting: why the media is not in our store ([`AttachmentError`]); `url`
+    /// is then the fallback (Meta's url or the template) and `id` is Meta's media id.
+    /// Absent when re-hosting is off or succeeded. Added in 1.3.0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<AttachmentError>,
+}
+
+/// Why an attachment could not be copied to our media store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(title = "AttachmentError")]
+pub struct AttachmentError {
+    /// What went wrong (closed set).
+    pub kind: AttachmentErrorKind,
+    /// What the Graph API or the store said, for people; never a secret.
+    pub detail: String,
+}
+
+/// The closed set of re-hosting failures. A new value is a minor schema version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[schemars(title = "AttachmentErrorKind")]
+pub enum AttachmentErrorKind {
+    /// Meta no longer has the media (404, or Graph error 100: deleted after 30 days, or an
+    /// unknown id).
+    NotFound,
+    /// The access token was refused (401/403, Graph error 190 or 10): fix the token.
+    Unauthorized,
+    /// No access token is configured for the business number or its WABA.
+    NoToken,
+    /// The file is larger than the configured size limit.
+    TooLarge,
+    /// The downloaded bytes do not match Meta's SHA-256: nothing was stored.
+    ChecksumMismatch,
+    /// The Graph API kept failing (5xx, 429, timeouts, connection errors) until the
+    /// per-attachment deadline.
+    Unavailable,
+    /// The media store kept refusing or failing until the per-attachment deadline.
+    StoreFailed,
+}
+
+impl AttachmentErrorKind {
+    /// The value as written in records and metric labels.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AttachmentErrorKind::NotFound => "not_found",
+            AttachmentErrorKind::Unauthorized => "unauthorized",
+            AttachmentErrorKind::NoToken => "no_token",
+            AttachmentErrorKind::TooLarge => "too_large",
+            AttachmentErrorKind::ChecksumMismatch => "checksum_mismatch",
+            AttachmentErrorKind::Unavailable => "unavailable",
+            AttachmentErrorKind::StoreFailed => "store_failed",
+        }
+    }
 }
 
 /// A shared location, in the seed's shape: coordinates as strings.

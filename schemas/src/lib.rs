@@ -41,7 +41,7 @@ pub use topic::{EventType, Topic};
 
 /// Version of the event contract, carried in the `schema-version` header of every output
 /// record and in each schema's `$id`. Bump the major version on any breaking change.
-pub const SCHEMA_VERSION: &str = "1.2.0";
+pub const SCHEMA_VERSION: &str = "1.3.0";
 
 /// The `channel` value of MO and postback events (seed).
 pub const CHANNEL: &str = "WhatsApp";

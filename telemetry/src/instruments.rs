@@ -42,6 +42,12 @@ pub struct Metrics {
     /// `wa.normalize.record.age` (s): from ingest receiving the webhook to normalize handing
     /// its outputs to the producer; the pipeline's end-to-end latency.
     pub record_age: Histogram<f64>,
+    /// `wa.normalize.media.attachments`: attachments handled by media re-hosting, by
+    /// `outcome` (`stored`, `already_stored`, `failed`) and `error.kind` on failures.
+    pub media: Counter<u64>,
+    /// `wa.normalize.media.duration` (s): time to re-host one attachment, Graph calls and
+    /// store included.
+    pub media_duration: Histogram<f64>,
 }
 
 /// The instruments, created on first use.
@@ -111,6 +117,14 @@ impl Metrics {
             record_age: seconds(
                 "wa.normalize.record.age",
                 "Time from ingest receiving a webhook to normalize producing its outputs.",
+            ),
+            media: counter(
+                "wa.normalize.media.attachments",
+                "Attachments handled by media re-hosting, by outcome and error.kind.",
+            ),
+            media_duration: seconds(
+                "wa.normalize.media.duration",
+                "Time to re-host one attachment (Graph API calls and the store).",
             ),
         }
     }

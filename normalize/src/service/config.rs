@@ -32,6 +32,8 @@ pub struct ServiceConfig {
     pub assignment: Assignment,
     /// Set while the service consumes (its clients are up): readiness.
     pub ready: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// Media re-hosting; `None` (the default) leaves attachments' URLs as mapped.
+    pub media: Option<super::MediaStage>,
 }
 
 /// Which raw partitions an instance consumes.
@@ -97,6 +99,7 @@ impl ServiceConfig {
             shutdown_timeout: Duration::from_secs(30),
             assignment: Assignment::Group,
             ready: Default::default(),
+            media: None,
         }
     }
 

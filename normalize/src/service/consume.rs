@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{Consumer, StreamConsumer};
@@ -13,6 +14,8 @@ use tokio::sync::mpsc;
 use tracing::Instrument as _;
 
 use super::acker::Pending;
+use super::media::{has_media, rehost_batch, MediaStage};
+use super::ordered::{Item, Prepared};
 use super::raw::RawContext;
 use super::rebalance::RebalanceLog;
 use super::{ServiceError, Stop};
@@ -28,10 +31,23 @@ pub(super) struct Loop<'l, S: OutputSink> {
     pub sink: &'l S,
     pub normalizer: &'l Normalizer,
     pub raw_topic: &'l str,
-    pub to_acker: mpsc::Sender<Pending<S::Ack>>,
-    pub window: DedupWindow,
+    pub route: Route<S::Ack>,
     pub batch: Batch,
     pub last_error_log: Instant,
+}
+
+/// Where mapped records go.
+pub(super) enum Route<A> {
+    /// Straight to the sink, then their acknowledgements to the acker.
+    Direct {
+        to_acker: mpsc::Sender<Pending<A>>,
+        window: DedupWindow,
+    },
+    /// Through media re-hosting: queued in offset order for the ordered emitter.
+    Media {
+        stage: Arc<MediaStage>,
+        to_emitter: mpsc::Sender<Item>,
+    },
 }
 
 impl<S: OutputSink> Loop<'_, S> {
@@ -122,28 +138,31 @@ impl<S: OutputSink> Loop<'_, S> {
                 return Ok(true);
             }
         };
-        let pending = map_and_send(
-            &message,
-            self.normalizer,
-            self.sink,
-            &mut self.batch,
-            &mut self.window,
-        )
-        .await?;
-        // A closed channel means the acker stopped on a refusal; its error is the result.
-        Ok(self.to_acker.send(pending).await.is_ok())
+        match &mut self.route {
+            Route::Direct { to_acker, window } => {
+                let pending = map_and_send(
+                    &message,
+                    self.normalizer,
+                    self.sink,
+                    &mut self.batch,
+                    window,
+                )
+                .await?;
+                // A closed channel means the acker stopped on a refusal; its error is the result.
+                Ok(to_acker.send(pending).await.is_ok())
+            }
+            Route::Media { stage, to_emitter } => {
+                let item = map_and_queue(&message, self.normalizer, stage, &mut self.batch);
+                // Closed: the emitter stopped on a refusal; its error is the result.
+                Ok(to_emitter.send(item).await.is_ok())
+            }
+        }
     }
 }
 
-/// Maps one raw record and hands its outputs to the sink, in order, inside a span that
-/// carries the record's lineage and trace.
-async fn map_and_send<S: OutputSink>(
-    message: &BorrowedMessage<'_>,
-    normalizer: &Normalizer,
-    sink: &S,
-    batch: &mut Batch,
-    window: &mut DedupWindow,
-) -> Result<Pending<S::Ack>, ServiceError> {
+/// Reads a raw record's headers and opens its processing span, which continues the raw
+/// record's trace and carries its lineage.
+fn begin(message: &BorrowedMessage<'_>) -> (RawContext, tracing::Span) {
     let mut raw = RawContext::of(message);
     let span = tracing::info_span!(
         "raw_record",
@@ -164,6 +183,48 @@ async fn map_and_send<S: OutputSink>(
     wa_telemetry::metrics()
         .consumed
         .add(1, &wa_telemetry::instruments::destination(message.topic()));
+    (raw, span)
+}
+
+/// Maps one raw record and queues it for the ordered emitter, its attachments' copies
+/// already started.
+fn map_and_queue(
+    message: &BorrowedMessage<'_>,
+    normalizer: &Normalizer,
+    stage: &Arc<MediaStage>,
+    batch: &mut Batch,
+) -> Item {
+    let (raw, span) = begin(message);
+    let meta = raw.meta(message);
+    span.in_scope(|| normalizer.map(message.payload().unwrap_or_default(), &meta, batch));
+    let batch = std::mem::take(batch);
+    let prepared = if has_media(&batch) {
+        let (stage, original) = (stage.clone(), batch.clone());
+        let copying = async move { rehost_batch(&stage, batch).await }.instrument(span.clone());
+        Prepared::Rehosting(tokio::spawn(copying), original)
+    } else {
+        Prepared::Ready(batch)
+    };
+    Item {
+        prepared,
+        raw,
+        topic: message.topic().to_owned(),
+        partition: message.partition(),
+        offset: message.offset(),
+        span,
+    }
+}
+
+/// Maps one raw record and hands its outputs to the sink, in order, inside a span that
+/// carries the record's lineage and trace.
+async fn map_and_send<S: OutputSink>(
+    message: &BorrowedMessage<'_>,
+    normalizer: &Normalizer,
+    sink: &S,
+    batch: &mut Batch,
+    window: &mut DedupWindow,
+) -> Result<Pending<S::Ack>, ServiceError> {
+    let (raw, span) = begin(message);
     let meta = raw.meta(message);
     let trace = raw.trace();
     async {

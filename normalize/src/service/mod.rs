@@ -13,13 +13,22 @@
 //! authorized, no such topic: [`wa_kafka::failure`]) stops the service with an error that
 //! says what to change, without committing, so a supervisor restarts it where it was.
 //!
+//! Media re-hosting (optional, [`MediaStage`]): the attachments of a raw record's events
+//! are copied to object storage before its records go out; copies of later records run
+//! meanwhile, and records still leave in offset order (`ordered`). The raw offset is stored
+//! only once the copies and the records are both stored; a copy that keeps failing gives up
+//! at the media deadline and the event goes out with the attachment's error.
+//!
 //! Rooms: [`config`] (settings), `consume` (the loop), `acker` (acknowledgements and
-//! offsets), [`kafka_output`] (the Kafka sink), `rebalance` (partition logging).
+//! offsets), [`kafka_output`] (the Kafka sink), `rebalance` (partition logging), `media`
+//! (re-hosting a record's attachments) and `ordered` (the in-order emitter behind it).
 
 mod acker;
 pub mod config;
 mod consume;
 pub mod kafka_output;
+mod media;
+mod ordered;
 pub mod raw;
 mod rebalance;
 
@@ -34,6 +43,7 @@ use tokio::sync::mpsc;
 
 pub use config::{Assignment, ServiceConfig};
 pub use kafka_output::KafkaOutput;
+pub use media::MediaStage;
 pub use raw::RawContext;
 pub use rebalance::RebalanceLog;
 
@@ -218,18 +228,34 @@ async fn serve<S: OutputSink>(
         consumer.clone(),
         config.raw_topic.clone(),
     ));
-    let looped = consume::Loop {
+    let window = DedupWindow::new(config.dedup_window);
+    let looped = |route| consume::Loop {
         consumer,
         sink,
         normalizer,
         raw_topic: &config.raw_topic,
-        to_acker,
-        window: DedupWindow::new(config.dedup_window),
+        route,
         batch: Batch::new(),
         last_error_log: std::time::Instant::now() - std::time::Duration::from_secs(60),
-    }
-    .run(shutdown, config.shutdown_timeout)
-    .await;
+    };
+    let looped = match &config.media {
+        None => {
+            looped(consume::Route::Direct { to_acker, window })
+                .run(shutdown, config.shutdown_timeout)
+                .await
+        }
+        Some(stage) => {
+            let (to_emitter, items) = mpsc::channel(config.max_in_flight.max(1));
+            let route = consume::Route::Media {
+                stage: Arc::new(stage.clone()),
+                to_emitter,
+            };
+            let topics = &normalizer.config().topics;
+            let emitter = ordered::run(items, sink, topics, window, to_acker);
+            let consuming = looped(route).run(shutdown, config.shutdown_timeout);
+            with_emitter(consuming, emitter, config.shutdown_timeout).await
+        }
+    };
     let mut acker = acker;
     let acked = match tokio::time::timeout(config.shutdown_timeout, &mut acker).await {
         Ok(Ok(result)) => result,
@@ -248,4 +274,27 @@ async fn serve<S: OutputSink>(
         }
     };
     looped.and(acked)
+}
+
+/// Runs the consume loop beside the ordered emitter. Once the loop stops, the emitter gets
+/// `timeout` to send what is queued (copies included); what it cannot is re-emitted at the
+/// next start, since its offsets were never stored.
+async fn with_emitter(
+    consuming: impl Future<Output = Result<(), ServiceError>>,
+    emitter: impl Future<Output = Result<(), ServiceError>>,
+    timeout: std::time::Duration,
+) -> Result<(), ServiceError> {
+    tokio::pin!(emitter);
+    let looped = tokio::select! {
+        looped = consuming => looped,
+        // A refusal: the loop stops with it.
+        emitted = &mut emitter => return emitted,
+    };
+    match tokio::time::timeout(timeout, emitter).await {
+        Ok(emitted) => looped.and(emitted),
+        Err(_) => {
+            tracing::warn!("records still waiting for media copies at the shutdown timeout; they will be re-emitted");
+            looped
+        }
+    }
 }

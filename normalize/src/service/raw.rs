@@ -55,6 +55,16 @@ impl RawContext {
         }
     }
 
+    /// The lineage of the record at `topic`/`partition`@`offset`, once the message is gone.
+    pub fn meta_at<'m>(&'m self, topic: &'m str, partition: i32, offset: i64) -> RawMeta<'m> {
+        RawMeta {
+            topic,
+            partition: Some(partition),
+            offset: Some(offset),
+            received_at: self.received_at.as_deref(),
+        }
+    }
+
     /// The trace context the outputs continue.
     pub fn trace(&self) -> TraceHeaders<'_> {
         TraceHeaders {

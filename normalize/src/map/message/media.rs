@@ -81,6 +81,9 @@ fn attachments(config: &Config, kind: &str, media: &Media<'_>) -> Result<String,
         filename: some(&media.filename),
         voice: media.voice.ok().copied(),
         animated: media.animated.ok().copied(),
+        storage_key: None,
+        file_size: None,
+        error: None,
     };
     Ok(serde_json::to_string(&[attachment]).expect("serializes"))
 }
