@@ -33,6 +33,8 @@ pub struct RedriveArgs {
     pub mapping: MappingArgs,
     #[command(flatten)]
     pub stage: StageArgs,
+    #[command(flatten)]
+    pub media: crate::media_args::MediaArgs,
 }
 
 /// A raw record a dead letter points at.
@@ -44,12 +46,14 @@ pub async fn run(args: RedriveArgs) -> anyhow::Result<()> {
     let settings = stage.kafka.settings(stage.kafka.brokers()?)?;
     crate::kafka::KafkaArgs::probe(&settings).await?;
     let config = args.mapping.config();
+    let media = args.media.stage(&config.media_url_template).await?;
     let dead_letter_topic = config.topics.dead_letter.clone();
     let topics = config.topics.prefixed(&args.topic_prefix);
     let max_body = stage.limits.max_body_bytes;
     let summary = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
         let lineages = dead_letters(&settings, &dead_letter_topic, &args, max_body)?;
-        let mut rerun = Rerun::new(&settings, Normalizer::new(config), topics, max_body, false)?;
+        let mut rerun = Rerun::new(&settings, Normalizer::new(config), topics, max_body, false)?
+            .with_media(media);
         let mut progress = Progress::new("redrive", lineages.len() as u64);
         for (topic, partition, offset) in &lineages {
             let reader = RangeReader::new(&settings, topic, max_body)?;

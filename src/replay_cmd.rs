@@ -36,6 +36,8 @@ pub struct ReplayArgs {
     pub mapping: MappingArgs,
     #[command(flatten)]
     pub stage: StageArgs,
+    #[command(flatten)]
+    pub media: crate::media_args::MediaArgs,
 }
 
 /// Replays the range and prints a summary.
@@ -51,6 +53,7 @@ pub async fn run(args: ReplayArgs) -> anyhow::Result<()> {
         (true, None) => anyhow::bail!("--verify needs the app secrets: set WHATSAPP_APP_SECRET"),
     };
     let config = args.mapping.config();
+    let media = args.media.stage(&config.media_url_template).await?;
     let topics = config.topics.prefixed(&args.topic_prefix);
     stage
         .kafka
@@ -63,7 +66,8 @@ pub async fn run(args: ReplayArgs) -> anyhow::Result<()> {
         let reader = RangeReader::new(&settings, &raw_topic, max_body)?;
         let ranges = reader.resolve(&from, &to)?;
         let total = ranges.iter().map(|r| (r.end - r.start) as u64).sum();
-        let mut rerun = Rerun::new(&settings, Normalizer::new(config), topics, max_body, true)?;
+        let mut rerun = Rerun::new(&settings, Normalizer::new(config), topics, max_body, true)?
+            .with_media(media);
         let mut progress = Progress::new("replay", total);
         reader.read(&ranges, |message| {
             progress.tick();

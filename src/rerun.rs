@@ -75,6 +75,8 @@ pub struct Rerun {
     handle: Handle,
     /// Whether dead letters are produced (replay) or only counted (redrive).
     produce_dead_letters: bool,
+    /// Media re-hosting, as normalize does it, when configured.
+    media: Option<wa_normalize::service::MediaStage>,
     pub summary: Summary,
 }
 
@@ -102,8 +104,16 @@ impl Rerun {
             batch: Batch::new(),
             handle: Handle::current(),
             produce_dead_letters,
+            media: None,
             summary: Summary::default(),
         })
+    }
+
+    /// Re-hosts attachments as normalize does (`--media-store`), so a replay after fixing a
+    /// token brings the copies the live run could not make.
+    pub fn with_media(mut self, media: Option<wa_normalize::service::MediaStage>) -> Self {
+        self.media = media;
+        self
     }
 
     /// Maps one raw record and sends its outputs.
@@ -112,6 +122,11 @@ impl Rerun {
         let meta = raw.meta(message);
         let payload = rdkafka::Message::payload(message).unwrap_or_default();
         self.normalizer.map(payload, &meta, &mut self.batch);
+        if let Some(media) = &self.media {
+            self.batch = self
+                .handle
+                .block_on(media.rehost(std::mem::take(&mut self.batch)));
+        }
         self.summary.read += 1;
         let keep_dead_letters = self.produce_dead_letters;
         let keep = |r: &RecordRef<'_>| keep_dead_letters || r.event_type != EventType::DeadLetter;

@@ -18,6 +18,7 @@ use wa_media::standin::{sha256_base64, MediaFile, Mode, Moto, StandIn};
 
 const BUCKET: &str = "wa-e2e-media";
 const USER: &str = "15551234567";
+const TOKEN: &str = "e2e-access-token";
 
 fn image_body(wamid: &str, media_id: &str, sha256: &str) -> Vec<u8> {
     let mut body: Value = serde_json::from_slice(
@@ -41,78 +42,123 @@ fn attachment(record: &Value) -> Value {
     list.into_iter().next().unwrap()
 }
 
+/// `wa-pipeline run --print` on its embedded broker, re-hosting into moto through the
+/// stand-in.
+struct Pipeline {
+    child: std::process::Child,
+    printed: mpsc::Receiver<Value>,
+    log: Option<std::thread::JoinHandle<String>>,
+    url: String,
+    admin: String,
+    data_dir: std::path::PathBuf,
+}
+
+impl Pipeline {
+    fn start(moto: &Moto, graph: &str) -> Pipeline {
+        let (port, admin) = (free_port(), free_port());
+        let data_dir = std::env::temp_dir().join(format!("wa-e2e-media-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&data_dir);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_wa-pipeline"))
+            .args(["run", "--print"])
+            .env_remove("KAFKA_BROKERS")
+            .env("RUST_LOG", "warn")
+            .env("WHATSAPP_APP_SECRET", SECRET)
+            .env("LISTEN_ADDR", format!("127.0.0.1:{port}"))
+            .env("ADMIN_LISTEN", format!("127.0.0.1:{admin}"))
+            .env("WA_DATA_DIR", &data_dir)
+            .env("BROKER_LISTEN", "127.0.0.1:0")
+            .env("MEDIA_STORE", format!("s3://{BUCKET}/wa/"))
+            .env("WHATSAPP_ACCESS_TOKEN", TOKEN)
+            .env("GRAPH_API_URL", graph)
+            .env("MEDIA_DEADLINE", "5s")
+            .envs(moto.env())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (out_tx, printed) = mpsc::channel::<Value>();
+        let stdout = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = out_tx.send(serde_json::from_str(&line).unwrap());
+            }
+        });
+        let stderr = child.stderr.take().unwrap();
+        let log = std::thread::spawn(move || std::io::read_to_string(stderr).unwrap_or_default());
+        let admin = format!("http://127.0.0.1:{admin}");
+        wait_until(Duration::from_secs(60), || {
+            matches!(support::get(&format!("{admin}/readyz")), Ok(200)).into_option()
+        })
+        .expect("run is ready");
+        Pipeline {
+            child,
+            printed,
+            log: Some(log),
+            url: format!("http://127.0.0.1:{port}"),
+            admin,
+            data_dir,
+        }
+    }
+
+    /// The next record printed on `whatsapp.mo`.
+    fn next_mo(&self) -> Value {
+        loop {
+            let record = self
+                .printed
+                .recv_timeout(Duration::from_secs(30))
+                .expect("an MO record");
+            if record["topic"] == "whatsapp.mo" {
+                return record;
+            }
+        }
+    }
+
+    /// The value of `wa_normalize_media_attachments_total` with these labels.
+    fn media_count(&self, labels: &str) -> Option<String> {
+        let metrics = ureq::get(&format!("{}/metrics", self.admin))
+            .call()
+            .unwrap()
+            .body_mut()
+            .read_to_string()
+            .unwrap();
+        metrics
+            .lines()
+            .find(|l| l.starts_with("wa_normalize_media_attachments_total{") && l.contains(labels))
+            .and_then(|l| l.rsplit(' ').next())
+            .map(str::to_owned)
+    }
+
+    /// SIGTERM; its log once it exited 0.
+    fn stop(mut self) -> String {
+        support::sigterm(&self.child);
+        assert!(self.child.wait().unwrap().success(), "exits 0 on SIGTERM");
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+        self.log.take().unwrap().join().unwrap()
+    }
+}
+
+/// The stand-in serving `photo` (after two failures: the record behind it must still come
+/// second) and a file Meta deleted.
+fn standin(photo: &[u8]) -> StandIn {
+    let standin = StandIn::start(TOKEN, Duration::from_secs(300));
+    let jpeg = |bytes: &[u8], mode| MediaFile {
+        bytes: bytes.to_vec(),
+        mime_type: "image/jpeg".into(),
+        mode,
+    };
+    standin.add("media-photo", jpeg(photo, Mode::FailTimes(2)));
+    standin.add("media-gone", jpeg(&[1, 2, 3], Mode::Deleted));
+    standin
+}
+
 #[test]
 fn attachments_are_rehosted_to_s3_once_in_order_and_failures_are_documented() {
     let _serial = support::serial();
     let moto = Moto::start(BUCKET);
-    let standin = StandIn::start("e2e-access-token", Duration::from_secs(300));
     let photo: Vec<u8> = (0..120_000u32).map(|i| (i * 7 % 251) as u8).collect();
-    // Two failures before the copy succeeds: the record behind it must still come second.
-    standin.add(
-        "media-photo",
-        MediaFile {
-            bytes: photo.clone(),
-            mime_type: "image/jpeg".into(),
-            mode: Mode::FailTimes(2),
-        },
-    );
-    standin.add(
-        "media-gone",
-        MediaFile {
-            bytes: vec![1, 2, 3],
-            mime_type: "image/jpeg".into(),
-            mode: Mode::Deleted,
-        },
-    );
-
-    let (port, admin) = (free_port(), free_port());
-    let data_dir = std::env::temp_dir().join(format!("wa-e2e-media-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&data_dir);
-    let graph = standin.base_url();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wa-pipeline"))
-        .args(["run", "--print"])
-        .env_remove("KAFKA_BROKERS")
-        .env("RUST_LOG", "warn")
-        .env("WHATSAPP_APP_SECRET", SECRET)
-        .env("LISTEN_ADDR", format!("127.0.0.1:{port}"))
-        .env("ADMIN_LISTEN", format!("127.0.0.1:{admin}"))
-        .env("WA_DATA_DIR", &data_dir)
-        .env("BROKER_LISTEN", "127.0.0.1:0")
-        .env("MEDIA_STORE", format!("s3://{BUCKET}/wa/"))
-        .env("WHATSAPP_ACCESS_TOKEN", "e2e-access-token")
-        .env("GRAPH_API_URL", &graph)
-        .env("MEDIA_DEADLINE", "5s")
-        .envs(moto.env())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (out_tx, printed) = mpsc::channel::<Value>();
-    let stdout = child.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = out_tx.send(serde_json::from_str(&line).unwrap());
-        }
-    });
-    let stderr = child.stderr.take().unwrap();
-    let log = std::thread::spawn(move || std::io::read_to_string(stderr).unwrap_or_default());
-    let url = format!("http://127.0.0.1:{port}");
-    wait_until(Duration::from_secs(60), || {
-        matches!(
-            support::get(&format!("http://127.0.0.1:{admin}/readyz")),
-            Ok(200)
-        )
-        .into_option()
-    })
-    .expect("run is ready");
-    let next_mo = || loop {
-        let record = printed
-            .recv_timeout(Duration::from_secs(30))
-            .expect("an MO record");
-        if record["topic"] == "whatsapp.mo" {
-            return record;
-        }
-    };
+    let standin = standin(&photo);
+    let pipeline = Pipeline::start(&moto, &standin.base_url());
+    let url = pipeline.url.clone();
 
     // An image whose copy needs retries, then a text right behind it from the same user.
     let image = image_body("wamid.MEDIA-E2E-1", "media-photo", &sha256_base64(&photo));
@@ -121,12 +167,12 @@ fn attachments_are_rehosted_to_s3_once_in_order_and_failures_are_documented() {
         post_signed(&url, &support::text_body(1, "1065403500012345", USER)).status,
         200
     );
-    let first = next_mo();
+    let first = pipeline.next_mo();
     assert_eq!(
         first["value"]["messageId"], "wamid.MEDIA-E2E-1",
         "order kept behind the copy"
     );
-    assert_eq!(next_mo()["value"]["messageType"], "text");
+    assert_eq!(pipeline.next_mo()["value"]["messageType"], "text");
     let copied = attachment(&first);
     assert_eq!(copied["id"], "media-photo");
     assert_eq!(copied["fileSize"], photo.len());
@@ -145,7 +191,7 @@ fn attachments_are_rehosted_to_s3_once_in_order_and_failures_are_documented() {
     // Meta retries the same webhook: same event, same copy, nothing fetched or stored.
     let calls = (standin.metadata_calls(), standin.downloads());
     assert_eq!(post_signed(&url, &image).status, 200);
-    let repeat = next_mo();
+    let repeat = pipeline.next_mo();
     assert_eq!(repeat["value"]["tid"], first["value"]["tid"]);
     assert_eq!(attachment(&repeat)["storageKey"], key.as_str());
     assert_eq!((standin.metadata_calls(), standin.downloads()), calls);
@@ -156,48 +202,27 @@ fn attachments_are_rehosted_to_s3_once_in_order_and_failures_are_documented() {
         post_signed(&url, &image_body("wamid.MEDIA-E2E-2", "media-gone", "")).status,
         200
     );
-    let gone = attachment(&next_mo());
+    let gone = attachment(&pipeline.next_mo());
     assert_eq!(gone["id"], "media-gone");
     assert_eq!(gone["url"], "https://graph.facebook.com/media-gone");
     assert_eq!(gone["error"]["kind"], "not_found");
     assert!(gone.get("storageKey").is_none());
     assert_eq!(moto.keys(BUCKET).len(), 1);
 
-    let metrics = ureq::get(&format!("http://127.0.0.1:{admin}/metrics"))
-        .call()
-        .unwrap()
-        .body_mut()
-        .read_to_string()
-        .unwrap();
-    let count = |labels: &str| {
-        metrics
-            .lines()
-            .find(|l| l.starts_with("wa_normalize_media_attachments_total{") && l.contains(labels))
-            .and_then(|l| l.rsplit(' ').next())
-            .map(str::to_owned)
-    };
     assert_eq!(
-        count(r#"outcome="stored""#).as_deref(),
-        Some("1"),
-        "{metrics}"
+        pipeline.media_count(r#"outcome="stored""#).as_deref(),
+        Some("1")
     );
     assert_eq!(
-        count(r#"outcome="already_stored""#).as_deref(),
-        Some("1"),
-        "{metrics}"
+        pipeline
+            .media_count(r#"outcome="already_stored""#)
+            .as_deref(),
+        Some("1")
     );
     assert_eq!(
-        count(r#"error_kind="not_found""#).as_deref(),
-        Some("1"),
-        "{metrics}"
+        pipeline.media_count(r#"error_kind="not_found""#).as_deref(),
+        Some("1")
     );
-
-    support::sigterm(&child);
-    assert!(child.wait().unwrap().success(), "exits 0 on SIGTERM");
-    let log = log.join().unwrap();
-    assert!(
-        !log.contains("e2e-access-token"),
-        "the token is never logged:\n{log}"
-    );
-    let _ = std::fs::remove_dir_all(&data_dir);
+    let log = pipeline.stop();
+    assert!(!log.contains(TOKEN), "the token is never logged:\n{log}");
 }

@@ -221,46 +221,10 @@ fn answer(state: &State, request: &Request<Incoming>) -> Answer {
         _ => {}
     }
     if download {
-        let expires = query
-            .split('&')
-            .find_map(|p| p.strip_prefix("ext="))
-            .and_then(|t| t.parse::<u64>().ok())
-            .unwrap_or(0);
-        if expires < now_ms() {
-            return graph_error(
-                StatusCode::NOT_FOUND,
-                100,
-                "GraphMethodException",
-                "URL signature expired",
-            );
-        }
-        let mut bytes = file.bytes.clone();
-        if file.mode == Mode::Corrupt {
-            bytes.push(b'!');
-        }
-        return Response::builder()
-            .header("content-type", file.mime_type.as_str())
-            .body(Full::new(Bytes::from(bytes)))
-            .expect("a response");
+        serve_bytes(file, &query)
+    } else {
+        metadata(state, file, &id, request)
     }
-    let expires = now_ms() + state.url_ttl.as_millis() as u64;
-    let host = request
-        .headers()
-        .get("host")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("127.0.0.1");
-    let body = serde_json::json!({
-        "messaging_product": "whatsapp",
-        "url": format!("http://{host}/dl/{id}?ext={expires}"),
-        "mime_type": file.mime_type,
-        "sha256": sha256_hex(&file.bytes),
-        "file_size": file.bytes.len().to_string(),
-        "id": id,
-    });
-    Response::builder()
-        .header("content-type", "application/json")
-        .body(Full::new(Bytes::from(body.to_string())))
-        .expect("a response")
 }
 
 /// A moto S3 server started by `scripts/moto.sh`; stopped when dropped.
@@ -356,4 +320,51 @@ impl Drop for Moto {
             .status();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// The download endpoint: the bytes while the URL is valid.
+fn serve_bytes(file: &MediaFile, query: &str) -> Answer {
+    let expires = query
+        .split('&')
+        .find_map(|p| p.strip_prefix("ext="))
+        .and_then(|t| t.parse::<u64>().ok())
+        .unwrap_or(0);
+    if expires < now_ms() {
+        return graph_error(
+            StatusCode::NOT_FOUND,
+            100,
+            "GraphMethodException",
+            "URL signature expired",
+        );
+    }
+    let mut bytes = file.bytes.clone();
+    if file.mode == Mode::Corrupt {
+        bytes.push(b'!');
+    }
+    Response::builder()
+        .header("content-type", file.mime_type.as_str())
+        .body(Full::new(Bytes::from(bytes)))
+        .expect("a response")
+}
+
+/// The metadata endpoint: Meta's documented object, with a download URL that expires.
+fn metadata(state: &State, file: &MediaFile, id: &str, request: &Request<Incoming>) -> Answer {
+    let expires = now_ms() + state.url_ttl.as_millis() as u64;
+    let host = request
+        .headers()
+        .get("host")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("127.0.0.1");
+    let body = serde_json::json!({
+        "messaging_product": "whatsapp",
+        "url": format!("http://{host}/dl/{id}?ext={expires}"),
+        "mime_type": file.mime_type,
+        "sha256": sha256_hex(&file.bytes),
+        "file_size": file.bytes.len().to_string(),
+        "id": id,
+    });
+    Response::builder()
+        .header("content-type", "application/json")
+        .body(Full::new(Bytes::from(body.to_string())))
+        .expect("a response")
 }

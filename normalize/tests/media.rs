@@ -32,6 +32,63 @@ fn attachments(value: &Value) -> Vec<Value> {
     serde_json::from_str(value["attachments"].as_str().unwrap()).unwrap()
 }
 
+/// A media stage over the stand-in and a local directory, files at most 10,000 bytes.
+fn stage(standin: &StandIn, dir: &std::path::Path) -> MediaStage {
+    let _ = std::fs::remove_dir_all(dir);
+    let store = MediaStore::open(
+        dir.to_str().unwrap(),
+        UrlStyle::Public("https://cdn.example.com/wa/".into()),
+    )
+    .unwrap();
+    let graph = Graph::new(&standin.base_url(), "v24.0", Duration::from_secs(5)).unwrap();
+    let limits = Limits {
+        max_bytes: 10_000,
+        ..Limits::default()
+    };
+    let rehoster = Rehoster::new(
+        graph,
+        store,
+        AccessTokens::parse(Some("tok"), "").unwrap(),
+        limits,
+    );
+    MediaStage {
+        rehoster: Arc::new(rehoster),
+        url_template: Config::default().media_url_template,
+    }
+}
+
+/// Checks one rewritten image event against the one mapped; returns its outcome.
+fn outcome(
+    check: &common::SchemaCheck,
+    old: &Value,
+    new: &Value,
+    dir: &std::path::Path,
+    photo: &[u8],
+) -> String {
+    check
+        .check("whatsapp.mo", new)
+        .unwrap_or_else(|e| panic!("{e}\n{new}"));
+    let (mut old_rest, mut new_rest) = (old.clone(), new.clone());
+    old_rest["attachments"] = Value::Null;
+    new_rest["attachments"] = Value::Null;
+    assert_eq!(old_rest, new_rest, "only attachments change");
+    let (was, is) = (&attachments(old)[0], &attachments(new)[0]);
+    for member in ["id", "mime_type", "sha256", "kind", "caption"] {
+        assert_eq!(was[member], is[member], "{member} kept");
+    }
+    let Some(error) = is.get("error") else {
+        let key = is["storageKey"].as_str().unwrap();
+        assert_eq!(is["url"], format!("https://cdn.example.com/wa/{key}"));
+        assert_eq!(std::fs::read(dir.join(key)).unwrap(), photo);
+        assert_eq!(is["fileSize"], photo.len());
+        return "stored".into();
+    };
+    assert_eq!(is["url"], was["url"], "the fallback URL stays");
+    assert!(is.get("storageKey").is_none());
+    assert!(!error["detail"].as_str().unwrap().is_empty());
+    error["kind"].as_str().unwrap().to_owned()
+}
+
 #[tokio::test]
 async fn attachments_are_rewritten_and_nothing_else_changes() {
     let standin = StandIn::start("tok", Duration::from_secs(300));
@@ -51,28 +108,7 @@ async fn attachments_are_rewritten_and_nothing_else_changes() {
     add("gone", photo.clone(), Mode::Deleted);
     add("big", vec![1u8; 50_000], Mode::Ok);
     let dir = std::env::temp_dir().join(format!("wa-normalize-media-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let store = MediaStore::open(
-        dir.to_str().unwrap(),
-        UrlStyle::Public("https://cdn.example.com/wa/".into()),
-    )
-    .unwrap();
-    let graph = Graph::new(&standin.base_url(), "v24.0", Duration::from_secs(5)).unwrap();
-    let limits = Limits {
-        max_bytes: 10_000,
-        ..Limits::default()
-    };
-    let rehoster = Rehoster::new(
-        graph,
-        store,
-        AccessTokens::parse(Some("tok"), "").unwrap(),
-        limits,
-    );
-    let config = Config::default();
-    let stage = MediaStage {
-        rehoster: Arc::new(rehoster),
-        url_template: config.media_url_template.clone(),
-    };
+    let stage = stage(&standin, &dir);
 
     let sha = sha256_base64(&photo);
     let text = r#"{"from":"15551234567","id":"wamid.T","timestamp":"1767225600","type":"text","text":{"body":"hi"}}"#;
@@ -84,7 +120,7 @@ async fn attachments_are_rewritten_and_nothing_else_changes() {
         image("big", "wamid.D", ""),
     ]);
     let mut mapped = Batch::new();
-    Normalizer::new(config).map(&raw, &RawMeta::default(), &mut mapped);
+    Normalizer::new(Config::default()).map(&raw, &RawMeta::default(), &mut mapped);
     let rewritten = stage.rehost(mapped.clone()).await;
 
     assert_eq!(rewritten.len(), mapped.len());
@@ -99,38 +135,13 @@ async fn attachments_are_rewritten_and_nothing_else_changes() {
             serde_json::from_slice(before.value).unwrap(),
             serde_json::from_slice(after.value).unwrap(),
         );
-        if old["messageType"] != "image" {
+        if old["messageType"] == "image" {
+            kinds.push(outcome(&check, &old, &new, &dir, &photo));
+        } else {
             assert_eq!(
                 before.value, after.value,
                 "records without media are untouched"
             );
-            continue;
-        }
-        check
-            .check("whatsapp.mo", &new)
-            .unwrap_or_else(|e| panic!("{e}\n{new}"));
-        let (mut old_rest, mut new_rest) = (old.clone(), new.clone());
-        old_rest["attachments"] = Value::Null;
-        new_rest["attachments"] = Value::Null;
-        assert_eq!(old_rest, new_rest, "only attachments change");
-        let (was, is) = (&attachments(&old)[0], &attachments(&new)[0]);
-        for member in ["id", "mime_type", "sha256", "kind", "caption"] {
-            assert_eq!(was[member], is[member], "{member} kept");
-        }
-        match is.get("error") {
-            None => {
-                let key = is["storageKey"].as_str().unwrap();
-                assert_eq!(is["url"], format!("https://cdn.example.com/wa/{key}"));
-                assert_eq!(std::fs::read(dir.join(key)).unwrap(), photo);
-                assert_eq!(is["fileSize"], photo.len());
-                kinds.push("stored".to_owned());
-            }
-            Some(error) => {
-                assert_eq!(is["url"], was["url"], "the fallback URL stays");
-                assert!(is.get("storageKey").is_none());
-                assert!(!error["detail"].as_str().unwrap().is_empty());
-                kinds.push(error["kind"].as_str().unwrap().to_owned());
-            }
         }
     }
     assert_eq!(
