@@ -107,11 +107,9 @@ impl MediaArgs {
             None => UrlStyle::Presigned(self.media_url_ttl),
         };
         let store = MediaStore::open(location, style)?;
-        // Wrong credentials or a missing bucket show now, not on the first attachment.
-        store
-            .exists(&format!("{}.wa-pipeline-startup-check", store.prefix()))
-            .await
-            .with_context(|| format!("cannot reach the media store {location:?}: check its credentials (AWS_*, GOOGLE_*, AZURE_*) and that the bucket exists"))?;
+        store.check_writable().await.with_context(|| {
+            format!("cannot write to the media store {location:?}: check its credentials (AWS_*, GOOGLE_*, AZURE_*), that the bucket exists and that they may write to it")
+        })?;
         let graph = Graph::new(
             &self.media_graph_url,
             &self.media_graph_version,

@@ -137,6 +137,17 @@ impl Pipeline {
     }
 }
 
+/// The objects in the bucket but the startup's write check.
+fn copies(moto: &Moto) -> Vec<String> {
+    let check = format!("wa/{}", wa_media::store::WRITE_CHECK_KEY);
+    let keys = moto.keys(BUCKET);
+    assert!(
+        keys.contains(&check),
+        "startup proved the store writable: {keys:?}"
+    );
+    keys.into_iter().filter(|k| *k != check).collect()
+}
+
 /// The stand-in serving `photo` (after two failures: the record behind it must still come
 /// second) and a file Meta deleted.
 fn standin(photo: &[u8]) -> StandIn {
@@ -195,7 +206,7 @@ fn attachments_are_rehosted_to_s3_once_in_order_and_failures_are_documented() {
     assert_eq!(repeat["value"]["tid"], first["value"]["tid"]);
     assert_eq!(attachment(&repeat)["storageKey"], key.as_str());
     assert_eq!((standin.metadata_calls(), standin.downloads()), calls);
-    assert_eq!(moto.keys(BUCKET), vec![key.clone()]);
+    assert_eq!(copies(&moto), vec![key.clone()]);
 
     // Media Meta deleted: the event still goes out, with the id, the fallback URL and why.
     assert_eq!(
@@ -207,7 +218,7 @@ fn attachments_are_rehosted_to_s3_once_in_order_and_failures_are_documented() {
     assert_eq!(gone["url"], "https://graph.facebook.com/media-gone");
     assert_eq!(gone["error"]["kind"], "not_found");
     assert!(gone.get("storageKey").is_none());
-    assert_eq!(moto.keys(BUCKET).len(), 1);
+    assert_eq!(copies(&moto).len(), 1);
 
     assert_eq!(
         pipeline.media_count(r#"outcome="stored""#).as_deref(),
@@ -225,4 +236,47 @@ fn attachments_are_rehosted_to_s3_once_in_order_and_failures_are_documented() {
     );
     let log = pipeline.stop();
     assert!(!log.contains(TOKEN), "the token is never logged:\n{log}");
+}
+
+/// `run` with these variables exits non-zero; its log.
+fn refused_at_startup(moto: &Moto, env: &[(&str, &str)]) -> String {
+    let data_dir =
+        std::env::temp_dir().join(format!("wa-e2e-media-refused-{}", std::process::id()));
+    let out = Command::new(env!("CARGO_BIN_EXE_wa-pipeline"))
+        .arg("run")
+        .env_remove("KAFKA_BROKERS")
+        .env("RUST_LOG", "warn")
+        .env("WHATSAPP_APP_SECRET", SECRET)
+        .env("LISTEN_ADDR", format!("127.0.0.1:{}", free_port()))
+        .env("ADMIN_LISTEN", "127.0.0.1:0")
+        .env("WA_DATA_DIR", &data_dir)
+        .env("BROKER_LISTEN", "127.0.0.1:0")
+        .envs(moto.env())
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&data_dir);
+    assert!(!out.status.success(), "run must refuse {env:?}");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn a_store_it_cannot_write_or_a_missing_token_stops_it_at_startup() {
+    let _serial = support::serial();
+    let moto = Moto::start("wa-e2e-present");
+    let missing = refused_at_startup(
+        &moto,
+        &[
+            ("MEDIA_STORE", "s3://no-such-bucket/"),
+            ("WHATSAPP_ACCESS_TOKEN", TOKEN),
+        ],
+    );
+    assert!(
+        missing.contains("cannot write to the media store"),
+        "{missing}"
+    );
+    assert!(!missing.contains(TOKEN), "{missing}");
+    let no_token = refused_at_startup(&moto, &[("MEDIA_STORE", "s3://wa-e2e-present/")]);
+    assert!(no_token.contains("WHATSAPP_ACCESS_TOKEN"), "{no_token}");
 }

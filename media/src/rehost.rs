@@ -107,24 +107,26 @@ impl Rehoster {
         &self.store
     }
 
-    /// Copies one attachment, or says why it could not; never longer than the deadline
-    /// (plus the wait for a concurrency slot).
+    /// Copies one attachment, or says why it could not; never longer than the deadline,
+    /// the wait for a concurrency slot included, so a record with a hundred attachments
+    /// during a Graph API outage still goes out after one deadline.
     pub async fn rehost(&self, request: &MediaRequest<'_>) -> Result<Hosted, AttachmentError> {
-        let _permit = self.permits.acquire().await.expect("never closed");
         let started = Instant::now();
-        let outcome =
-            match tokio::time::timeout(self.limits.deadline, self.attempts(request, started)).await
-            {
-                Ok(outcome) => outcome,
-                Err(_) => Err(Failure::new(
-                    AttachmentErrorKind::Unavailable,
-                    format!(
-                        "gave up after the deadline of {:?} (--media-deadline)",
-                        self.limits.deadline
-                    ),
-                    false,
-                )),
-            };
+        let copy = async {
+            let _permit = self.permits.acquire().await.expect("never closed");
+            self.attempts(request, started).await
+        };
+        let outcome = match tokio::time::timeout(self.limits.deadline, copy).await {
+            Ok(outcome) => outcome,
+            Err(_) => Err(Failure::new(
+                AttachmentErrorKind::Unavailable,
+                format!(
+                    "gave up after the deadline of {:?} (--media-deadline)",
+                    self.limits.deadline
+                ),
+                false,
+            )),
+        };
         let metrics = wa_telemetry::metrics();
         metrics
             .media_duration

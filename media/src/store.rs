@@ -19,6 +19,9 @@ use url::Url;
 
 use crate::ConfigError;
 
+/// The one object besides the copies: written at startup to prove the store is writable.
+pub const WRITE_CHECK_KEY: &str = ".wa-pipeline-write-check";
+
 /// How an event's `url` names our copy.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UrlStyle {
@@ -126,6 +129,21 @@ impl MediaStore {
             described: format!("file://{}", dir.display()),
             local_root: Some(dir),
         })
+    }
+
+    /// Writes (and overwrites) [`WRITE_CHECK_KEY`] under the prefix: wrong credentials, a
+    /// missing bucket or a read-only role show at startup, not on the first attachment.
+    ///
+    /// # Errors
+    /// The store's error.
+    pub async fn check_writable(&self) -> Result<(), object_store::Error> {
+        let key = format!("{}{WRITE_CHECK_KEY}", self.prefix);
+        self.put(
+            &key,
+            Bytes::from_static(b"wa-pipeline can write here\n"),
+            "text/plain",
+        )
+        .await
     }
 
     /// The prefix every key starts with.

@@ -264,3 +264,37 @@ async fn transient_failures_are_retried_until_the_copy_succeeds() {
     assert!(!hosted.already_stored);
     assert_eq!(s.standin.metadata_calls(), 3);
 }
+
+#[tokio::test]
+async fn the_deadline_bounds_a_record_however_many_attachments_wait_for_a_slot() {
+    let deadline = Duration::from_secs(3);
+    let limits = Limits {
+        concurrency: 1,
+        deadline,
+        max_bytes: 10_000,
+    };
+    let s = setup("slots", TOKEN, limits);
+    s.standin.add(
+        "down",
+        MediaFile {
+            bytes: jpeg(10),
+            mime_type: "image/jpeg".into(),
+            mode: Mode::Unavailable,
+        },
+    );
+    let started = Instant::now();
+    let down = request("down", "", "");
+    // Polled together, as the media stage polls one record's attachments.
+    let r = &s.rehoster;
+    let outcomes = tokio::join!(
+        r.rehost(&down),
+        r.rehost(&down),
+        r.rehost(&down),
+        r.rehost(&down)
+    );
+    for outcome in [outcomes.0, outcomes.1, outcomes.2, outcomes.3] {
+        assert_eq!(outcome.unwrap_err().kind, AttachmentErrorKind::Unavailable);
+    }
+    // One slot, four attachments: one after the other would take four deadlines (12 s).
+    assert!(started.elapsed() < deadline * 2, "{:?}", started.elapsed());
+}
