@@ -5,6 +5,8 @@
 # every partition assigned) and by the passthrough example (consume → produce the body
 # unchanged, the same client roles, in-flight window and offset bookkeeping, no mapping),
 # each timed from its start to its last acknowledged output. Prints records/s and the ratio.
+# With MEDIA=1 a third drain runs normalize with media re-hosting on (a local-directory
+# store; the bodies have no attachments), so the ordered path's own cost shows as a ratio.
 #
 #   bench/normalize.sh WA_PIPELINE_BIN PASSTHROUGH_BIN
 #   RECORDS=50000 REPEATS=3 bench/normalize.sh ...
@@ -48,7 +50,7 @@ drain_normalize() {
   local admin start pid
   admin=$(free_port)
   start=$(date +%s.%N)
-  KAFKA_BROKERS=$brokers ADMIN_LISTEN=127.0.0.1:$admin RUST_LOG=warn GROUP_ID=bench-n-$1 \
+  env "${@:2}" KAFKA_BROKERS=$brokers ADMIN_LISTEN=127.0.0.1:$admin RUST_LOG=warn GROUP_ID=bench-n-$1 \
     ASSIGN_PARTITIONS=all "$pipeline" normalize 2>"$work/normalize-$1.log" & pid=$!
   until [ "$(counter "$admin" messaging_client_sent_messages_total)" -ge "$stored" ]; do
     sleep 0.05
@@ -68,12 +70,21 @@ drain_passthrough() {
 }
 
 bash scripts/tansu.sh topics "$work/tansu" bench.passthrough:3 2>/dev/null || true
-n_rates=(); p_rates=()
+n_rates=(); p_rates=(); m_rates=()
 for i in $(seq 1 "$repeats"); do
   n_rates+=("$(drain_normalize "$i")")
   p_rates+=("$(drain_passthrough "$i")")
-  echo "  repeat $i: normalize ${n_rates[-1]} records/s, passthrough ${p_rates[-1]} records/s"
+  line="  repeat $i: normalize ${n_rates[-1]} records/s, passthrough ${p_rates[-1]} records/s"
+  if [ "${MEDIA:-0}" = 1 ]; then
+    m_rates+=("$(drain_normalize "m$i" MEDIA_STORE="$work/media" WHATSAPP_ACCESS_TOKEN=bench)")
+    line="$line, normalize with media re-hosting on ${m_rates[-1]} records/s"
+  fi
+  echo "$line"
 done
 median() { printf "%s\n" "$@" | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 n=$(median "${n_rates[@]}"); p=$(median "${p_rates[@]}")
 awk -v n="$n" -v p="$p" 'BEGIN {printf "normalize over Kafka: median %d records/s; passthrough %d; ratio %.2f (target >= 0.85)\n", n, p, n / p}'
+if [ "${MEDIA:-0}" = 1 ]; then
+  m=$(median "${m_rates[@]}")
+  awk -v n="$n" -v m="$m" 'BEGIN {printf "media re-hosting on, no attachments: median %d records/s; ratio to normalize %.2f\n", m, m / n}'
+fi
