@@ -142,3 +142,48 @@ fn sign_prints_the_header_value_of_the_reference_vectors() {
         "sha256=b183c5df8c3c714d020c7d06b49106fbce3fd01508179399e9e4a21f3bd71cb6\n"
     );
 }
+
+/// Every flag of every subcommand is in the README, written as `` `--flag` ``.
+#[test]
+fn every_option_is_documented_in_the_readme() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let commands = [
+        "run",
+        "ingest",
+        "normalize",
+        "normalize-file",
+        "replay",
+        "redrive",
+        "diff",
+        "broker",
+        "sign",
+        "schemas",
+    ];
+    let mut missing = Vec::new();
+    for command in commands {
+        let out = bin().args([command, "--help"]).output().unwrap();
+        assert!(out.status.success(), "{command} --help");
+        let help = String::from_utf8(out.stdout).unwrap();
+        let flags = help.lines().filter_map(|line| {
+            // `  -p, --path <PATH>` or `      --listen <LISTEN>`
+            let line = line.trim_start();
+            let long = line
+                .split_once(", ")
+                .filter(|(short, _)| short.len() == 2)
+                .map_or(line, |(_, long)| long);
+            let name = long.strip_prefix("--")?;
+            let name: String = name
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+                .collect();
+            (!name.is_empty() && name != "help" && name != "version").then(|| format!("`--{name}"))
+        });
+        missing.extend(
+            flags
+                .filter(|f| !readme.contains(f.as_str()))
+                .map(|f| format!("{command} {f}`")),
+        );
+    }
+    assert!(missing.is_empty(), "options not in the README: {missing:?}");
+}
