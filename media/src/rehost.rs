@@ -153,7 +153,7 @@ impl Rehoster {
                 tracing::warn!(media_id = request.media_id, phone_number_id = request.phone_number_id, kind = failure.kind.as_str(), detail = %failure.detail, "media not re-hosted; the event keeps the fallback URL");
                 Err(AttachmentError {
                     kind: failure.kind,
-                    detail: failure.detail,
+                    detail: shortened(failure.detail),
                 })
             }
         }
@@ -304,10 +304,38 @@ impl Rehoster {
     }
 }
 
+/// Details go into every consumer's record: a store's XML error body need not.
+const MAX_DETAIL: usize = 400;
+
+fn shortened(mut detail: String) -> String {
+    if detail.len() > MAX_DETAIL {
+        let mut end = MAX_DETAIL;
+        while !detail.is_char_boundary(end) {
+            end -= 1;
+        }
+        detail.truncate(end);
+        detail.push('…');
+    }
+    detail
+}
+
 fn store_failure(what: &str, e: &object_store::Error) -> Failure {
     Failure::new(
         AttachmentErrorKind::StoreFailed,
         format!("{what}: {e}"),
         true,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn details_are_shortened_on_a_character_boundary() {
+        assert_eq!(shortened("short".into()), "short");
+        let long = "é".repeat(MAX_DETAIL);
+        let cut = shortened(long);
+        assert!(cut.len() <= MAX_DETAIL + '…'.len_utf8() && cut.ends_with('…'));
+    }
 }
