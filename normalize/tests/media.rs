@@ -155,3 +155,43 @@ async fn attachments_are_rewritten_and_nothing_else_changes() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// History-sync media (`whatsapp.coexistence`) is re-hosted like live media; the fixture's
+/// made-up `sha256` (29 bytes, not a SHA-256) is not trusted, the metadata's is.
+#[tokio::test]
+async fn history_media_on_the_coexistence_topic_is_rehosted_too() {
+    let standin = StandIn::start("tok", Duration::from_secs(300));
+    let photo = vec![9u8; 2_000];
+    standin.add(
+        "1790000000000001",
+        MediaFile {
+            bytes: photo.clone(),
+            mime_type: "image/jpeg".into(),
+            mode: Mode::Ok,
+        },
+    );
+    let dir =
+        std::env::temp_dir().join(format!("wa-normalize-history-media-{}", std::process::id()));
+    let stage = stage(&standin, &dir);
+    let body =
+        std::fs::read(common::repo_root().join("fixtures/bodies/history-media.json")).unwrap();
+    let mut mapped = Batch::new();
+    Normalizer::new(Config::default()).map(&body, &RawMeta::default(), &mut mapped);
+    let rewritten = stage.rehost(mapped).await;
+    let copies: Vec<Value> = rewritten
+        .iter()
+        .filter(|r| r.topic() == wa_schemas::Topic::Coexistence)
+        .map(|r| serde_json::from_slice(r.value).unwrap())
+        .collect();
+    assert_eq!(copies.len(), 1);
+    common::SchemaCheck::load()
+        .check("whatsapp.coexistence", &copies[0])
+        .unwrap();
+    let attachment = &attachments(&copies[0])[0];
+    let key = attachment["storageKey"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{attachment}"));
+    assert_eq!(std::fs::read(dir.join(key)).unwrap(), photo);
+    assert_eq!((standin.metadata_calls(), standin.downloads()), (1, 1));
+    let _ = std::fs::remove_dir_all(&dir);
+}
