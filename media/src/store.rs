@@ -22,6 +22,9 @@ use crate::ConfigError;
 /// The one object besides the copies: written at startup to prove the store is writable.
 pub const WRITE_CHECK_KEY: &str = ".wa-pipeline-write-check";
 
+/// The longest lifetime S3 accepts for a pre-signed URL (SigV4).
+const MAX_S3_PRESIGN: Duration = Duration::from_secs(7 * 24 * 3600);
+
 /// How an event's `url` names our copy.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UrlStyle {
@@ -75,6 +78,13 @@ impl MediaStore {
             return Err(fail("no bucket or container named".into()));
         }
         let prefix = key_prefix(url.path());
+        if let UrlStyle::Presigned(ttl) = url_style {
+            if ttl > MAX_S3_PRESIGN && url.scheme().starts_with("s3") {
+                return Err(fail(format!(
+                    "S3 pre-signed URLs live at most 7 days, not {ttl:?} (lower --media-url-ttl)"
+                )));
+            }
+        }
         let built = match url.scheme() {
             "s3" | "s3a" => object_store::aws::AmazonS3Builder::from_env()
                 .with_bucket_name(&bucket)
@@ -252,5 +262,10 @@ mod tests {
         let error = MediaStore::open("ftp://bucket/x", style.clone()).unwrap_err();
         assert!(error.to_string().contains("unknown scheme"), "{error}");
         assert!(MediaStore::open("s3:///x", style).is_err());
+        let long = UrlStyle::Presigned(MAX_S3_PRESIGN + Duration::from_secs(1));
+        let error = MediaStore::open("s3://bucket/", long)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("--media-url-ttl"), "{error}");
     }
 }
