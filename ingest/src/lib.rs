@@ -3,8 +3,8 @@
 //! broker acknowledged it and 503 when it cannot within the bound.
 //!
 //! Rooms: [`server`] (accept loop, connection cap, graceful drain), `body` (reading a
-//! body within its size, time and memory limits), `log_limit` (refusal warnings), [`service`] (routing and
-//! the outcome of each request), [`handshake`], [`signature`], [`record`] (the raw record
+//! body within its size, time and memory limits), [`service`] (routing and the outcome of
+//! each request; refusal warnings are budgeted by `wa_telemetry::log_limit`), [`handshake`], [`signature`], [`record`] (the raw record
 //! and its headers), [`key`] (the record key), [`sink`] (the Kafka producer), [`error`]
 //! (every error's status, in one place), [`config`].
 
@@ -13,7 +13,6 @@ pub mod config;
 pub(crate) mod error;
 pub(crate) mod handshake;
 pub mod key;
-pub(crate) mod log_limit;
 pub mod record;
 pub mod server;
 pub mod service;

@@ -18,10 +18,10 @@ use wa_telemetry::{context, metrics};
 use crate::config::IngestConfig;
 use crate::error::IngestError;
 use crate::handshake::{self, Handshake};
-use crate::log_limit::LogLimit;
 use crate::record::{header, RawRecord, RequestContext};
 use crate::signature::HEADER as SIGNATURE_HEADER;
 use crate::sink::RawSink;
+use wa_telemetry::log_limit::LogLimit;
 
 /// The receiver's request handler, shared by every connection.
 pub struct Ingest<S> {

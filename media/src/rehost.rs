@@ -18,6 +18,8 @@ use opentelemetry::KeyValue;
 use tokio::sync::Semaphore;
 use wa_schemas::inner::{AttachmentError, AttachmentErrorKind};
 
+use wa_telemetry::log_limit::LogLimit;
+
 use crate::checksum::{key_for, Sha256Sum};
 use crate::graph::{Failure, Graph};
 use crate::store::MediaStore;
@@ -83,7 +85,12 @@ pub struct Rehoster {
     tokens: AccessTokens,
     limits: Limits,
     permits: Arc<Semaphore>,
+    /// A replay of old media, or an outage, fails every attachment: a bounded log.
+    failure_logs: LogLimit,
 }
+
+/// Failed copies logged per second; the rest are counted in `wa.logs.suppressed`.
+const FAILURES_LOGGED_PER_SECOND: u32 = 20;
 
 /// The first retry waits this long; each next one twice as long, up to [`MAX_BACKOFF`].
 const FIRST_BACKOFF: Duration = Duration::from_millis(200);
@@ -99,6 +106,7 @@ impl Rehoster {
             tokens,
             limits,
             permits,
+            failure_logs: LogLimit::new(FAILURES_LOGGED_PER_SECOND, Duration::from_secs(1)),
         }
     }
 
@@ -150,7 +158,17 @@ impl Rehoster {
                         KeyValue::new("error.kind", failure.kind.as_str()),
                     ],
                 );
-                tracing::warn!(media_id = request.media_id, phone_number_id = request.phone_number_id, kind = failure.kind.as_str(), detail = %failure.detail, "media not re-hosted; the event keeps the fallback URL");
+                match self.failure_logs.admit() {
+                    Some(suppressed) => tracing::warn!(
+                        media_id = request.media_id,
+                        phone_number_id = request.phone_number_id,
+                        kind = failure.kind.as_str(),
+                        detail = %failure.detail,
+                        suppressed,
+                        "media not re-hosted; the event keeps the fallback URL"
+                    ),
+                    None => metrics.logs_suppressed.add(1, &[]),
+                }
                 Err(AttachmentError {
                     kind: failure.kind,
                     detail: shortened(failure.detail),

@@ -4,10 +4,12 @@
 //!
 //! Rooms: [`otlp`] (the `OTEL_*` variables), [`span_queue`] (bounded span export),
 //! [`prometheus`] (the text endpoint), [`instruments`] (every metric), [`context`] (trace
-//! context in headers).
+//! context in headers), [`log_limit`] (a budget for warnings a flood could repeat; what it
+//! suppresses is counted in `wa.logs.suppressed`).
 
 pub mod context;
 pub mod instruments;
+pub mod log_limit;
 #[cfg(feature = "export")]
 pub mod otlp;
 pub mod prometheus;

@@ -1,17 +1,19 @@
-//! A budget for per-request warnings: a flood of bad requests must not write hundreds of
-//! megabytes of logs. Past the budget, lines are counted instead, and the next line logged
-//! says how many were suppressed.
+//! A budget for warnings a flood could repeat (bad requests in ingest, failed media copies
+//! in normalize): it must not write hundreds of megabytes of logs. Past the budget, lines
+//! are counted instead, and the next line logged says how many were suppressed.
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// Lines allowed per window.
+#[derive(Debug)]
 pub struct LogLimit {
     per_window: u32,
     window: Duration,
     state: Mutex<State>,
 }
 
+#[derive(Debug)]
 struct State {
     started: Instant,
     logged: u32,
