@@ -53,6 +53,14 @@ struct Pipeline {
     data_dir: std::path::PathBuf,
 }
 
+impl Drop for Pipeline {
+    /// A failed assertion must not leave the process running.
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 impl Pipeline {
     fn start(moto: &Moto, graph: &str) -> Pipeline {
         let (port, admin) = (free_port(), free_port());

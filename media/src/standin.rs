@@ -57,6 +57,8 @@ struct State {
     files: Mutex<HashMap<String, (MediaFile, usize)>>,
     metadata_calls: AtomicUsize,
     downloads: AtomicUsize,
+    /// When not 0: an unknown id is a JPEG of this many bytes made from its id.
+    generated: AtomicUsize,
 }
 
 /// The running stand-in; it stops with the process.
@@ -100,6 +102,12 @@ impl StandIn {
         files.insert(media_id.to_owned(), (file, 0));
     }
 
+    /// From now on an unknown id is served as a file of `size` bytes made from the id (each
+    /// id its own bytes): load for benchmarks.
+    pub fn generate_unknown(&self, size: usize) {
+        self.state.generated.store(size, Ordering::SeqCst);
+    }
+
     /// A download URL for `media_id` that expired `ago` (a webhook `url` Meta sent long ago).
     pub fn expired_url(&self, media_id: &str, ago: Duration) -> String {
         let at = now_ms().saturating_sub(ago.as_millis() as u64);
@@ -115,6 +123,12 @@ impl StandIn {
     pub fn downloads(&self) -> usize {
         self.state.downloads.load(Ordering::SeqCst)
     }
+}
+
+/// The bytes [`StandIn::generate_unknown`] serves for `id`.
+pub fn generated_bytes(id: &str, size: usize) -> Vec<u8> {
+    let seed = Sha256::digest(id.as_bytes());
+    seed.iter().copied().cycle().take(size).collect()
 }
 
 /// Hex SHA-256 (as the metadata endpoint gives it).
@@ -189,6 +203,16 @@ fn answer(state: &State, request: &Request<Incoming>) -> Answer {
     }
     let id = path.rsplit('/').next().unwrap_or("").to_owned();
     let mut files = state.files.lock().expect("not poisoned");
+    let generated = state.generated.load(Ordering::SeqCst);
+    if generated > 0 && !files.contains_key(&id) {
+        let bytes = generated_bytes(&id, generated);
+        let file = MediaFile {
+            bytes,
+            mime_type: "image/jpeg".into(),
+            mode: Mode::Ok,
+        };
+        files.insert(id.clone(), (file, 0));
+    }
     let Some((file, calls)) = files.get_mut(&id) else {
         return graph_error(StatusCode::BAD_REQUEST, 100, "GraphMethodException", &format!("Unsupported get request. Object with ID '{id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation."));
     };
