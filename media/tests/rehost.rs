@@ -53,6 +53,14 @@ fn request<'a>(id: &'a str, sha256: &'a str, url: &'a str) -> MediaRequest<'a> {
     }
 }
 
+fn jpeg_file(bytes: Vec<u8>, mode: Mode) -> MediaFile {
+    MediaFile {
+        bytes,
+        mime_type: "image/jpeg".into(),
+        mode,
+    }
+}
+
 fn files_in(dir: &PathBuf) -> usize {
     std::fs::read_dir(dir).map_or(0, |d| d.count())
 }
@@ -61,14 +69,7 @@ fn files_in(dir: &PathBuf) -> usize {
 async fn an_attachment_is_copied_once_and_its_url_serves_the_same_bytes() {
     let s = setup("copy", TOKEN, Limits::default());
     let bytes = jpeg(50_000);
-    s.standin.add(
-        "111",
-        MediaFile {
-            bytes: bytes.clone(),
-            mime_type: "image/jpeg".into(),
-            mode: Mode::Ok,
-        },
-    );
+    s.standin.add("111", jpeg_file(bytes.clone(), Mode::Ok));
     let sha = sha256_base64(&bytes);
 
     let hosted = s.rehoster.rehost(&request("111", &sha, "")).await.unwrap();
@@ -103,14 +104,7 @@ async fn an_attachment_is_copied_once_and_its_url_serves_the_same_bytes() {
 async fn a_webhook_url_skips_the_metadata_call_and_an_expired_one_falls_back() {
     let s = setup("url", TOKEN, Limits::default());
     let bytes = jpeg(1_000);
-    s.standin.add(
-        "222",
-        MediaFile {
-            bytes: bytes.clone(),
-            mime_type: "image/jpeg".into(),
-            mode: Mode::Ok,
-        },
-    );
+    s.standin.add("222", jpeg_file(bytes.clone(), Mode::Ok));
     let sha = sha256_base64(&bytes);
     // A URL as Meta puts in newer webhooks, still valid.
     let fresh = format!("{}/dl/222?ext={}", s.standin.base_url(), u64::MAX / 2);
@@ -125,14 +119,7 @@ async fn a_webhook_url_skips_the_metadata_call_and_an_expired_one_falls_back() {
     // The same file under another id, with a URL that expired: one metadata call for a
     // fresh URL. (The content address is already stored, so make the checksum unknown.)
     let other = jpeg(2_000);
-    s.standin.add(
-        "223",
-        MediaFile {
-            bytes: other.clone(),
-            mime_type: "image/jpeg".into(),
-            mode: Mode::Ok,
-        },
-    );
+    s.standin.add("223", jpeg_file(other.clone(), Mode::Ok));
     let expired = s.standin.expired_url("223", Duration::from_secs(600));
     let hosted = s
         .rehoster
@@ -157,16 +144,8 @@ async fn each_failure_is_its_documented_kind_and_stores_nothing() {
     };
     let s = setup("failures", TOKEN, limits);
     let small = jpeg(100);
-    let add = |id: &str, bytes: &[u8], mode: Mode| {
-        s.standin.add(
-            id,
-            MediaFile {
-                bytes: bytes.to_vec(),
-                mime_type: "image/jpeg".into(),
-                mode,
-            },
-        )
-    };
+    let add =
+        |id: &str, bytes: &[u8], mode: Mode| s.standin.add(id, jpeg_file(bytes.to_vec(), mode));
     add("deleted", &small, Mode::Deleted);
     add("big", &jpeg(20_000), Mode::Ok);
     add("corrupt", &small, Mode::Corrupt);
@@ -225,14 +204,7 @@ async fn each_failure_is_its_documented_kind_and_stores_nothing() {
 #[tokio::test]
 async fn a_wrong_token_is_unauthorized_and_never_logged() {
     let s = setup("token", "EAAG-wrong", Limits::default());
-    s.standin.add(
-        "333",
-        MediaFile {
-            bytes: jpeg(10),
-            mime_type: "image/jpeg".into(),
-            mode: Mode::Ok,
-        },
-    );
+    s.standin.add("333", jpeg_file(jpeg(10), Mode::Ok));
     let error = s
         .rehoster
         .rehost(&request("333", "", ""))
@@ -248,14 +220,8 @@ async fn a_wrong_token_is_unauthorized_and_never_logged() {
 async fn transient_failures_are_retried_until_the_copy_succeeds() {
     let s = setup("retry", TOKEN, Limits::default());
     let bytes = jpeg(500);
-    s.standin.add(
-        "444",
-        MediaFile {
-            bytes: bytes.clone(),
-            mime_type: "image/jpeg".into(),
-            mode: Mode::FailTimes(2),
-        },
-    );
+    s.standin
+        .add("444", jpeg_file(bytes.clone(), Mode::FailTimes(2)));
     let hosted = s
         .rehoster
         .rehost(&request("444", &sha256_base64(&bytes), ""))
@@ -274,14 +240,8 @@ async fn the_deadline_bounds_a_record_however_many_attachments_wait_for_a_slot()
         max_bytes: 10_000,
     };
     let s = setup("slots", TOKEN, limits);
-    s.standin.add(
-        "down",
-        MediaFile {
-            bytes: jpeg(10),
-            mime_type: "image/jpeg".into(),
-            mode: Mode::Unavailable,
-        },
-    );
+    s.standin
+        .add("down", jpeg_file(jpeg(10), Mode::Unavailable));
     let started = Instant::now();
     let down = request("down", "", "");
     // Polled together, as the media stage polls one record's attachments.
