@@ -145,7 +145,8 @@ impl Batch {
         self.push_with_key_range(event_type, key, event_id, value);
     }
 
-    /// Appends a record whose value is already written (JSON).
+    /// Appends a record whose value is already written (JSON): the media stage's rewrite.
+    #[cfg(feature = "kafka")]
     pub(crate) fn push_raw(
         &mut self,
         event_type: EventType,
