@@ -33,7 +33,7 @@ fn attachments(value: &Value) -> Vec<Value> {
 }
 
 /// A media stage over the stand-in and a local directory, files at most 10,000 bytes.
-fn stage(standin: &StandIn, dir: &std::path::Path) -> MediaStage {
+fn stage(standin: &StandIn, dir: &std::path::Path, token: &str) -> MediaStage {
     let _ = std::fs::remove_dir_all(dir);
     let store = MediaStore::open(
         dir.to_str().unwrap(),
@@ -48,7 +48,7 @@ fn stage(standin: &StandIn, dir: &std::path::Path) -> MediaStage {
     let rehoster = Rehoster::new(
         graph,
         store,
-        AccessTokens::parse(Some("tok"), "").unwrap(),
+        AccessTokens::parse(Some(token), "").unwrap(),
         limits,
     );
     MediaStage {
@@ -108,7 +108,7 @@ async fn attachments_are_rewritten_and_nothing_else_changes() {
     add("gone", photo.clone(), Mode::Deleted);
     add("big", vec![1u8; 50_000], Mode::Ok);
     let dir = std::env::temp_dir().join(format!("wa-normalize-media-{}", std::process::id()));
-    let stage = stage(&standin, &dir);
+    let stage = stage(&standin, &dir, "tok");
 
     let sha = sha256_base64(&photo);
     let text = r#"{"from":"15551234567","id":"wamid.T","timestamp":"1767225600","type":"text","text":{"body":"hi"}}"#;
@@ -172,7 +172,7 @@ async fn history_media_on_the_coexistence_topic_is_rehosted_too() {
     );
     let dir =
         std::env::temp_dir().join(format!("wa-normalize-history-media-{}", std::process::id()));
-    let stage = stage(&standin, &dir);
+    let stage = stage(&standin, &dir, "tok");
     let body =
         std::fs::read(common::repo_root().join("fixtures/bodies/history-media.json")).unwrap();
     let mut mapped = Batch::new();
@@ -193,5 +193,32 @@ async fn history_media_on_the_coexistence_topic_is_rehosted_too() {
         .unwrap_or_else(|| panic!("{attachment}"));
     assert_eq!(std::fs::read(dir.join(key)).unwrap(), photo);
     assert_eq!((standin.metadata_calls(), standin.downloads()), (1, 1));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A token Meta refuses: the event goes out, its attachment `unauthorized`, the token in no
+/// record.
+#[tokio::test]
+async fn a_refused_token_marks_the_attachment_unauthorized() {
+    let standin = StandIn::start("tok", Duration::from_secs(300));
+    standin.add(
+        "ok",
+        MediaFile {
+            bytes: vec![7u8; 100],
+            mime_type: "image/jpeg".into(),
+            mode: Mode::Ok,
+        },
+    );
+    let dir = std::env::temp_dir().join(format!("wa-normalize-media-token-{}", std::process::id()));
+    let stage = stage(&standin, &dir, "EAAG-revoked");
+    let mut mapped = Batch::new();
+    let raw = body(&[image("ok", "wamid.A", &sha256_base64(&[7u8; 100]))]);
+    Normalizer::new(Config::default()).map(&raw, &RawMeta::default(), &mut mapped);
+    let rewritten = stage.rehost(mapped).await;
+    let event: Value = serde_json::from_slice(rewritten.get(0).unwrap().value).unwrap();
+    let attachment = &attachments(&event)[0];
+    assert_eq!(attachment["error"]["kind"], "unauthorized", "{attachment}");
+    assert_eq!(attachment["id"], "ok");
+    assert!(!String::from_utf8_lossy(rewritten.get(0).unwrap().value).contains("EAAG-revoked"));
     let _ = std::fs::remove_dir_all(&dir);
 }
