@@ -12,7 +12,7 @@ use wa_media::{MediaRequest, Rehoster};
 use wa_schemas::inner::Attachment;
 use wa_schemas::Topic;
 
-use crate::Batch;
+use crate::{Batch, RecordRef};
 
 /// What the media stage needs.
 #[derive(Debug, Clone)]
@@ -26,14 +26,13 @@ pub struct MediaStage {
 
 /// Whether any record of `batch` has an attachment to copy.
 pub(super) fn has_media(batch: &Batch) -> bool {
-    batch.iter().any(|r| {
-        carries_attachments(r.topic())
-            && memchr::memmem::find(r.value, br#""attachments":"[]""#).is_none()
-    })
+    batch.iter().any(|r| may_have_media(&r))
 }
 
-fn carries_attachments(topic: Topic) -> bool {
-    matches!(topic, Topic::Mo | Topic::Coexistence)
+/// An MO or coexistence event whose `attachments` is not `"[]"` (cheap: no parse).
+fn may_have_media(record: &RecordRef<'_>) -> bool {
+    matches!(record.topic(), Topic::Mo | Topic::Coexistence)
+        && memchr::memmem::find(record.value, br#""attachments":"[]""#).is_none()
 }
 
 impl MediaStage {
@@ -47,7 +46,7 @@ impl MediaStage {
 /// See [`MediaStage::rehost`].
 pub(super) async fn rehost_batch(stage: &MediaStage, batch: Batch) -> Batch {
     let rewritten = join_all(batch.iter().map(|record| async move {
-        if !carries_attachments(record.topic()) {
+        if !may_have_media(&record) {
             return None;
         }
         rewrite(stage, record.value).await
