@@ -95,7 +95,7 @@ async fn spawn(data_dir: &Path, url: Url) -> anyhow::Result<JoinHandle<()>> {
         .cluster_id("wa-pipeline")
         .incarnation_id(uuid::Uuid::from_bytes(incarnation))
         .advertised_listener(url.clone())
-        .storage(Url::parse("sqlite://tansu.db").expect("a valid URL"))
+        .storage(Url::parse(&format!("sqlite://{DATABASE}")).expect("a valid URL"))
         .listener(url)
         .silent(true)
         .build()
@@ -103,12 +103,49 @@ async fn spawn(data_dir: &Path, url: Url) -> anyhow::Result<JoinHandle<()>> {
     std::env::set_current_dir(&previous).context("cannot return to the working directory")?;
     let mut broker =
         built.map_err(|e| anyhow::anyhow!("cannot start the embedded broker: {e:?}"))?;
+    index_headers(&data_dir.join(DATABASE)).await?;
     Ok(tokio::spawn(async move {
         if let Err(e) = broker.serve(tokio::time::Instant::now()).await {
             tracing::error!(error = ?e, "the embedded broker stopped");
         }
     }))
 }
+
+/// normalize's fetch wait on the embedded broker. Tansu sleeps out the fetch wait after every
+/// fetch (see [`wa_kafka::client::FETCH_WAIT`]), so a record waited up to twice the default
+/// 25 ms before normalize saw it: end-to-end p50 and p99 were both 50–75 ms at 500 webhooks
+/// a second (measured). In-process, the 200 idle fetches a second this allows are cheap.
+pub const FETCH_WAIT: std::time::Duration = std::time::Duration::from_millis(5);
+
+/// The sqlite file Tansu keeps in the data directory.
+const DATABASE: &str = "tansu.db";
+
+/// Tansu 0.6.0 reads a fetched record's headers by `(topition, offset_id)` from a table with
+/// no index on them, so every record fetched scans every header stored: at 500 webhooks a
+/// second the consumer fell seconds behind within a minute, and most of the broker's CPU
+/// was that scan (perf). The index makes it a lookup; `if not exists` keeps restarts cheap
+/// (the first start on an old data directory builds it once).
+async fn index_headers(database: &Path) -> anyhow::Result<()> {
+    let cannot = || {
+        format!(
+            "cannot index the embedded broker's database {}",
+            database.display()
+        )
+    };
+    let db = libsql::Builder::new_local(database)
+        .build()
+        .await
+        .with_context(cannot)?;
+    let connection = db.connect().with_context(cannot)?;
+    connection
+        .execute(HEADER_INDEX, ())
+        .await
+        .with_context(cannot)?;
+    Ok(())
+}
+
+const HEADER_INDEX: &str =
+    "create index if not exists wa_header_record on header (topition, offset_id)";
 
 /// `addr`, with a free port when its port is 0.
 fn with_free_port(addr: SocketAddr) -> anyhow::Result<SocketAddr> {
@@ -128,4 +165,50 @@ async fn wait_listening(addr: SocketAddr) -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     anyhow::bail!("the embedded broker does not listen on {addr} (is the port taken?)")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The query Tansu runs per fetched record (`header_fetch.sql`, parameters inlined)
+    /// finds a record's headers through the index instead of scanning the table.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_fetched_records_headers_are_looked_up_not_scanned() {
+        let dir = std::env::temp_dir().join(format!("wa-embedded-index-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let listen = with_free_port("127.0.0.1:0".parse().unwrap()).unwrap();
+        let url = Url::parse(&format!("tcp://{listen}")).unwrap();
+        let task = spawn(&dir, url).await.unwrap();
+        let db = libsql::Builder::new_local(dir.join(DATABASE))
+            .build()
+            .await
+            .unwrap();
+        let connection = db.connect().unwrap();
+        let mut rows = connection
+            .query(
+                "explain query plan select h.k, h.v from header h \
+                 join record r on h.topition = r.topition and h.offset_id = r.offset_id \
+                 join topition tp on tp.id = r.topition join topic t on tp.topic = t.id \
+                 join cluster c on t.cluster = c.id \
+                 where c.name = 'x' and t.name = 'y' and tp.partition = 0 and r.offset_id = 7",
+                (),
+            )
+            .await
+            .unwrap();
+        let mut plan = Vec::new();
+        while let Some(row) = rows.next().await.unwrap() {
+            plan.push(row.get::<String>(3).unwrap());
+        }
+        task.abort();
+        let _ = std::fs::remove_dir_all(&dir);
+        let header = plan
+            .iter()
+            .find(|step| step.contains(" h"))
+            .expect("a step on header");
+        assert!(
+            header.contains("USING INDEX wa_header_record"),
+            "header is scanned: {plan:?}"
+        );
+    }
 }

@@ -50,7 +50,10 @@ pub async fn run(mut args: RunArgs) -> anyhow::Result<()> {
     let (listener, ingest) =
         crate::ingest_cmd::build(&args.ingest, secrets, &args.stage, &brokers).await?;
     let normalizer = Arc::new(Normalizer::new(args.mapping.config()));
-    let settings = args.stage.kafka.settings(&brokers)?;
+    let mut settings = args.stage.kafka.settings(&brokers)?;
+    if embedded.is_some() {
+        settings = settings.with_fetch_wait(crate::embedded::FETCH_WAIT);
+    }
     let mut config = args.normalize.config(settings, &args.stage);
     config.media = args
         .normalize

@@ -18,6 +18,7 @@ pub struct ClientSettings {
     brokers: String,
     security: Security,
     properties: Vec<(String, String)>,
+    fetch_wait: Duration,
 }
 
 /// Property values that are secrets are never printed.
@@ -41,6 +42,7 @@ impl std::fmt::Debug for ClientSettings {
             .field("brokers", &self.brokers)
             .field("security", &self.security)
             .field("properties", &properties)
+            .field("fetch_wait", &self.fetch_wait)
             .finish()
     }
 }
@@ -114,7 +116,16 @@ impl ClientSettings {
             brokers: brokers.into(),
             security: Security::default(),
             properties,
+            fetch_wait: FETCH_WAIT,
         })
+    }
+
+    /// These settings with consumers waiting at most `wait` for records per fetch (a
+    /// `fetch.wait.max.ms` in `KAFKA_PROPERTIES` still wins). See [`FETCH_WAIT`].
+    #[must_use]
+    pub fn with_fetch_wait(mut self, wait: Duration) -> Self {
+        self.fetch_wait = wait;
+        self
     }
 
     /// These settings with TLS and SASL options.
@@ -162,13 +173,19 @@ impl ClientSettings {
                 commit_interval,
                 session_timeout,
                 max_record_bytes,
-            } => group_consumer(
-                &mut config,
-                group_id,
-                commit_interval,
-                session_timeout,
-                max_record_bytes,
-            ),
+            } => {
+                group_consumer(
+                    &mut config,
+                    group_id,
+                    commit_interval,
+                    session_timeout,
+                    max_record_bytes,
+                );
+                config.set(
+                    "fetch.wait.max.ms",
+                    self.fetch_wait.as_millis().max(1).to_string(),
+                );
+            }
             Role::Reader { max_record_bytes } => reader(&mut config, max_record_bytes),
             Role::Admin => {}
         }
@@ -259,17 +276,16 @@ fn group_consumer(
             (session_timeout.as_millis() / 3).max(100).to_string(),
         )
         // Per-partition consumer lag for the metrics, every 5 s.
-        .set("statistics.interval.ms", "5000")
-        // End-to-end latency: Tansu 0.6.0 sleeps half the remaining wait after every fetch,
-        // even one that found records, so librdkafka's 500 ms default put 250 ms or more on
-        // every record (p50 395 ms at 500 req/s, measured). On Kafka it only bounds how long
-        // an empty fetch waits: 40 idle fetches a second per broker. Tunable through
-        // KAFKA_PROPERTIES.
-        .set("fetch.wait.max.ms", FETCH_WAIT_MS);
+        .set("statistics.interval.ms", "5000");
 }
 
-/// How long a fetch may wait for records (see `group_consumer`).
-pub const FETCH_WAIT_MS: &str = "25";
+/// How long a consumer's fetch may wait for records. Tansu 0.6.0 sleeps out the whole
+/// remaining wait after every fetch under 250 ms, even one that found records, so each fetch
+/// takes this long and a record waits up to twice this before normalize sees it.
+/// librdkafka's 500 ms default put 250 ms or more on every record (p50 395 ms at
+/// 500 req/s, measured). On Kafka it only bounds how long an empty fetch waits: 40 idle
+/// fetches a second per broker. Tunable through `KAFKA_PROPERTIES`.
+pub const FETCH_WAIT: Duration = Duration::from_millis(25);
 
 #[cfg(test)]
 mod tests {
@@ -323,10 +339,17 @@ mod tests {
             get(&consumer, "heartbeat.interval.ms").as_deref(),
             Some("3333")
         );
-        assert_eq!(
-            get(&consumer, "fetch.wait.max.ms").as_deref(),
-            Some(FETCH_WAIT_MS)
-        );
+        assert_eq!(get(&consumer, "fetch.wait.max.ms").as_deref(), Some("25"));
+        let quick = settings
+            .clone()
+            .with_fetch_wait(Duration::from_millis(5))
+            .config(Role::GroupConsumer {
+                group_id: "g",
+                commit_interval: Duration::from_secs(1),
+                session_timeout: Duration::from_secs(10),
+                max_record_bytes: 4 << 20,
+            });
+        assert_eq!(get(&quick, "fetch.wait.max.ms").as_deref(), Some("5"));
         let admin = settings.config(Role::Admin);
         assert_eq!(get(&admin, "bootstrap.servers").as_deref(), Some("b:9092"));
         assert_eq!(get(&admin, "acks"), None);
