@@ -2,8 +2,8 @@
 # End-to-end latency: open-loop signed single-message webhooks at RATE req/s for DURATION_S
 # into `wa-pipeline ingest` + `normalize` on one Tansu (memory storage), or with
 # BROKER=embedded into `wa-pipeline run` on its embedded broker (no Kafka configured), then normalize's
-# `wa_normalize_record_age_seconds` histogram (from ingest's `received-at` to normalize
-# producing the outputs), read from its /metrics: p50/p90/p99 as the bucket bounds they
+# `wa_normalize_record_age_seconds` histogram (from ingest's `received-at` to the broker
+# acknowledging the outputs), read from its /metrics: p50/p90/p99 as the bucket bounds they
 # fall under. Prints the HTTP answer times too. (Debian's kcat cannot talk to Tansu 0.6.0:
 # its ApiVersion request fails, so the records are not read back here.)
 #
@@ -103,5 +103,5 @@ def q(p):
     for le, n in buckets:
         if n >= p * count:
             return "<= %g ms" % (le * 1000)
-print(f"{count:.0f} raw records; received-at to produced: p50 {q(.5)}, p90 {q(.9)}, p99 {q(.99)}" if count else "no records")
+print(f"{count:.0f} raw records; received-at to stored outputs: p50 {q(.5)}, p90 {q(.9)}, p99 {q(.99)}, max {q(1)}" if count else "no records")
 ' < "$work/metrics.txt"

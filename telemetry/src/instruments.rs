@@ -13,6 +13,12 @@ use opentelemetry::KeyValue;
 const SECONDS_BUCKETS: [f64; 14] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
+/// The end-to-end latency's buckets: fine around the 50 ms target, milliseconds being the
+/// resolution of `received-at`, and long enough for a backlog.
+const AGE_BUCKETS: [f64; 18] = [
+    0.005, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05, 0.075, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+    30.0, 60.0,
+];
 
 /// The instruments.
 #[derive(Debug)]
@@ -39,8 +45,8 @@ pub struct Metrics {
     pub lag: Gauge<i64>,
     /// `wa.logs.suppressed`: rate-limited log lines not written.
     pub logs_suppressed: Counter<u64>,
-    /// `wa.normalize.record.age` (s): from ingest receiving the webhook to normalize handing
-    /// its outputs to the producer; the pipeline's end-to-end latency.
+    /// `wa.normalize.record.age` (s): from ingest receiving the webhook to the broker
+    /// acknowledging every output of it; the pipeline's end-to-end latency.
     pub record_age: Histogram<f64>,
     /// `wa.normalize.media.attachments`: attachments handled by media re-hosting, by
     /// `outcome` (`stored`, `already_stored`, `failed`) and `error.kind` on failures.
@@ -114,10 +120,14 @@ impl Metrics {
                 .with_description("Raw records behind the partition's high watermark.")
                 .build(),
             logs_suppressed: counter("wa.logs.suppressed", "Rate-limited log lines not written."),
-            record_age: seconds(
-                "wa.normalize.record.age",
-                "Time from ingest receiving a webhook to normalize producing its outputs.",
-            ),
+            record_age: meter
+                .f64_histogram("wa.normalize.record.age")
+                .with_unit("s")
+                .with_description(
+                    "Time from ingest receiving a webhook to its outputs being stored.",
+                )
+                .with_boundaries(AGE_BUCKETS.to_vec())
+                .build(),
             media: counter(
                 "wa.normalize.media.attachments",
                 "Attachments handled by media re-hosting, by outcome and error.kind.",

@@ -16,6 +16,21 @@ pub(super) struct Pending<A> {
     pub partition: i32,
     pub offset: i64,
     pub acks: Vec<A>,
+    /// When ingest received the webhook (Unix ms): the age is taken once the outputs are
+    /// stored, so it is the latency a consumer of the output topics sees.
+    pub received_millis: Option<i64>,
+}
+
+/// Records `wa.normalize.record.age` for a raw record whose outputs are all acknowledged.
+fn record_age(received_millis: Option<i64>) {
+    let Some(received) = received_millis else {
+        return;
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    let age = now.saturating_sub(received).max(0) as f64 / 1000.0;
+    wa_telemetry::metrics().record_age.record(age, &[]);
 }
 
 /// Runs until the loop hangs up, or an output is refused for good.
@@ -40,6 +55,7 @@ pub(super) async fn run<A: Future<Output = Result<(), SinkError>>>(
                 }
             }
         }
+        record_age(record.received_millis);
         if let Err(e) = consumer.store_offset(&topic, record.partition, record.offset) {
             // Revoked in a rebalance meanwhile: the new owner re-emits it (same ids).
             tracing::debug!(error = %e, partition = record.partition, offset = record.offset, "offset not stored");

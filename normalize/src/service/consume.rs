@@ -246,13 +246,11 @@ async fn map_and_send<S: OutputSink>(
             source,
         })?;
         tracing::debug!(records = batch.len(), sent = acks.len(), "mapped");
-        if let Some(age) = raw.age_seconds() {
-            wa_telemetry::metrics().record_age.record(age, &[]);
-        }
         Ok(Pending {
             partition: message.partition(),
             offset: message.offset(),
             acks,
+            received_millis: raw.received_millis(),
         })
     }
     .instrument(span)

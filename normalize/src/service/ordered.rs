@@ -82,14 +82,12 @@ pub(super) async fn run<S: OutputSink>(
             source,
         })?;
         span.in_scope(|| tracing::debug!(records = batch.len(), sent = acks.len(), "mapped"));
-        if let Some(age) = raw.age_seconds() {
-            wa_telemetry::metrics().record_age.record(age, &[]);
-        }
         if to_acker
             .send(Pending {
                 partition,
                 offset,
                 acks,
+                received_millis: raw.received_millis(),
             })
             .await
             .is_err()

@@ -88,14 +88,9 @@ impl RawContext {
         }
     }
 
-    /// Seconds since ingest received the webhook (`received-at`), when it says.
-    pub fn age_seconds(&self) -> Option<f64> {
-        let received = wa_schemas::time::parse_rfc3339_millis(self.received_at.as_deref()?)?;
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .ok()?
-            .as_millis();
-        Some((i64::try_from(now).ok()? - received).max(0) as f64 / 1000.0)
+    /// When ingest received the webhook (`received-at`, Unix milliseconds), when it says.
+    pub fn received_millis(&self) -> Option<i64> {
+        wa_schemas::time::parse_rfc3339_millis(self.received_at.as_deref()?)
     }
 
     /// Meta's `X-Hub-Signature-256` as ingest stored it.
