@@ -17,16 +17,6 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-wait_port() {
-  local port=$1 deadline=$((SECONDS + 30))
-  while [ $SECONDS -lt $deadline ]; do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
-    sleep 0.1
-  done
-  echo "nothing listens on 127.0.0.1:$port" >&2
-  return 1
-}
-
 install_stunnel() {
   command -v stunnel4 >/dev/null 2>&1 && return 0
   echo "installing stunnel4" >&2
@@ -80,7 +70,7 @@ cert = $dir/server.pem
 key = $dir/server.key
 CONF
   stunnel4 "$dir/stunnel.conf"
-  wait_port "$tls"
+  bash "$here/tansu.sh" wait-port "$tls" || { echo "stunnel does not listen on 127.0.0.1:$tls" >&2; return 1; }
   echo "127.0.0.1:$tls 127.0.0.1:$plain"
 }
 

@@ -8,6 +8,7 @@
 #   scripts/tansu.sh topics DIR T:P.. create topics (name:partitions, default 3)
 #   scripts/tansu.sh default-topics DIR   create the pipeline's default topics
 #   scripts/tansu.sh stop DIR         stop it (SIGTERM, then SIGKILL after a grace period)
+#   scripts/tansu.sh wait-port PORT   wait up to 30 s for a listener on 127.0.0.1:PORT
 #
 # Environment: TANSU_BIN (default: tansu on PATH or ~/.cargo/bin/tansu); for start,
 # TANSU_ADVERTISED_URL (default: the listener), TANSU_STORAGE (default sqlite://tansu.db;
@@ -139,5 +140,6 @@ case "${1:-}" in
   topics) shift; cmd_topics "$@" ;;
   default-topics) shift; cmd_default_topics "$@" ;;
   stop) shift; cmd_stop "$@" ;;
-  *) echo "usage: $0 install | start DIR [PORT] | topics DIR NAME[:PARTITIONS]... | default-topics DIR | stop DIR" >&2; exit 2 ;;
+  wait-port) shift; wait_port "${1:?usage: tansu.sh wait-port PORT}" ;;
+  *) echo "usage: $0 install | start DIR [PORT] | topics DIR NAME[:PARTITIONS]... | default-topics DIR | stop DIR | wait-port PORT" >&2; exit 2 ;;
 esac

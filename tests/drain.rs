@@ -4,7 +4,6 @@
 mod support;
 
 use std::collections::BTreeSet;
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -36,27 +35,11 @@ fn sigterm_under_load_loses_no_accepted_webhook() {
     let _serial = serial();
     let listen = format!("127.0.0.1:{}", free_port());
     let out = std::env::temp_dir().join(format!("wa-drain-{}.jsonl", std::process::id()));
-    let log = std::env::temp_dir().join(format!("wa-drain-{}.log", std::process::id()));
+    let log = out.with_extension("log");
     let data_dir = std::env::temp_dir().join(format!("wa-drain-data-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&data_dir);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wa-pipeline"))
-        .env("ADMIN_LISTEN", "127.0.0.1:0")
-        .args(["run", "--print"])
-        .env("WHATSAPP_APP_SECRET", SECRET)
-        .env("LISTEN_ADDR", &listen)
-        .env("RUST_LOG", "info")
-        .env("WA_DATA_DIR", &data_dir)
-        .env("BROKER_LISTEN", "127.0.0.1:0")
-        .stdout(std::fs::File::create(&out).unwrap())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .stdin(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = run_embedded(&data_dir, &out, &listen, "info");
     let url = format!("http://{listen}");
-    wait_until(Duration::from_secs(60), || {
-        matches!(get(&format!("{url}/readyz")), Ok(200)).into_option()
-    })
-    .expect("run not ready");
 
     let stop = Arc::new(AtomicBool::new(false));
     let sent = Arc::new(AtomicUsize::new(0));

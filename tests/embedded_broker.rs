@@ -5,33 +5,9 @@ mod support;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use support::*;
-
-/// `wa-pipeline run --print` on the embedded broker in `data_dir`; stdout to `out`.
-fn start_run(data_dir: &Path, out: &Path, listen: &str) -> Child {
-    let child = Command::new(env!("CARGO_BIN_EXE_wa-pipeline"))
-        .env("ADMIN_LISTEN", "127.0.0.1:0")
-        .args(["run", "--print"])
-        .env("WHATSAPP_APP_SECRET", SECRET)
-        .env("LISTEN_ADDR", listen)
-        .env("WA_DATA_DIR", data_dir)
-        .env("BROKER_LISTEN", "127.0.0.1:0")
-        .env("RUST_LOG", "warn")
-        .stdout(std::fs::File::create(out).unwrap())
-        .stderr(std::fs::File::create(out.with_extension("log")).unwrap())
-        .stdin(Stdio::null())
-        .spawn()
-        .unwrap();
-    let url = format!("http://{listen}");
-    wait_until(Duration::from_secs(60), || {
-        matches!(get(&format!("{url}/readyz")), Ok(200)).into_option()
-    })
-    .unwrap_or_else(|| panic!("run not ready: {}", read(&out.with_extension("log"))));
-    child
-}
 
 fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_default()
@@ -87,7 +63,7 @@ fn two_batches_of_5000_messages_back_to_back_give_10000_records() {
     let data_dir = temp("batches");
     let out = data_dir.with_extension("jsonl");
     let listen = format!("127.0.0.1:{}", free_port());
-    let mut run = start_run(&data_dir, &out, &listen);
+    let mut run = run_embedded(&data_dir, &out, &listen, "warn");
     let url = format!("http://{listen}");
     for tag in ["A", "B"] {
         let body = batch(tag, 5000, 3_900_000);
@@ -121,7 +97,7 @@ fn accepted_webhooks_survive_sigkill_and_come_out_after_the_restart() {
     );
     let listen = format!("127.0.0.1:{}", free_port());
     let url = format!("http://{listen}");
-    let mut run = start_run(&data_dir, &first, &listen);
+    let mut run = run_embedded(&data_dir, &first, &listen, "warn");
     let mut accepted = BTreeSet::new();
     for i in 0..300 {
         let wamid = format!("wamid.KILL{i:04}");
@@ -136,7 +112,7 @@ fn accepted_webhooks_survive_sigkill_and_come_out_after_the_restart() {
     run.kill().unwrap();
     run.wait().unwrap();
     let (before, _) = printed(&first);
-    let mut run = start_run(&data_dir, &second, &listen);
+    let mut run = run_embedded(&data_dir, &second, &listen, "warn");
     let missing = |after: &BTreeSet<String>| -> Vec<String> {
         accepted
             .iter()

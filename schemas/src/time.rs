@@ -28,26 +28,25 @@ pub fn iso_from_epoch_millis(millis: i64, buf: &mut [u8; 24]) -> Option<&str> {
         secs_of_day % 3600 / 60,
         secs_of_day % 60,
     );
-    let digits = |out: &mut [u8], mut v: i64| {
-        for slot in out.iter_mut().rev() {
-            *slot = b'0' + (v % 10) as u8;
-            v /= 10;
+    // Each field's digits end where its separator stands: `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+    let fields = [
+        (year, 4, b'-'),
+        (month, 7, b'-'),
+        (day, 10, b'T'),
+        (h, 13, b':'),
+        (m, 16, b':'),
+        (s, 19, b'.'),
+        (ms, 23, b'Z'),
+    ];
+    let mut start = 0;
+    for (mut value, end, separator) in fields {
+        for slot in buf[start..end].iter_mut().rev() {
+            *slot = b'0' + (value % 10) as u8;
+            value /= 10;
         }
-    };
-    digits(&mut buf[0..4], year);
-    buf[4] = b'-';
-    digits(&mut buf[5..7], month);
-    buf[7] = b'-';
-    digits(&mut buf[8..10], day);
-    buf[10] = b'T';
-    digits(&mut buf[11..13], h);
-    buf[13] = b':';
-    digits(&mut buf[14..16], m);
-    buf[16] = b':';
-    digits(&mut buf[17..19], s);
-    buf[19] = b'.';
-    digits(&mut buf[20..23], ms);
-    buf[23] = b'Z';
+        buf[end] = separator;
+        start = end + 1;
+    }
     std::str::from_utf8(&buf[..]).ok()
 }
 

@@ -438,3 +438,33 @@ pub fn sigterm(child: &Child) {
         .status()
         .unwrap();
 }
+
+/// `wa-pipeline run --print` on the embedded broker in `data_dir`, listening on `listen`:
+/// records to `out`, logs (at `rust_log`) beside it with the extension `log`; ready.
+pub fn run_embedded(data_dir: &Path, out: &Path, listen: &str, rust_log: &str) -> Child {
+    let log = out.with_extension("log");
+    let child = Command::new(env!("CARGO_BIN_EXE_wa-pipeline"))
+        .env("ADMIN_LISTEN", "127.0.0.1:0")
+        .args(["run", "--print"])
+        .env("WHATSAPP_APP_SECRET", SECRET)
+        .env("LISTEN_ADDR", listen)
+        .env("WA_DATA_DIR", data_dir)
+        .env("BROKER_LISTEN", "127.0.0.1:0")
+        .env("RUST_LOG", rust_log)
+        .stdout(std::fs::File::create(out).unwrap())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap();
+    let url = format!("http://{listen}");
+    wait_until(Duration::from_secs(60), || {
+        matches!(get(&format!("{url}/readyz")), Ok(200)).into_option()
+    })
+    .unwrap_or_else(|| {
+        panic!(
+            "run not ready: {}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        )
+    });
+    child
+}
