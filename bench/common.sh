@@ -1,7 +1,7 @@
 # Shared by the bench scripts (sourced, from the repository root): a work directory removed
 # on exit with every process in $pids, a free port, the machine line, and (unless NO_TANSU
-# is set) a Tansu broker with memory storage and the pipeline's topics (its address in
-# $brokers).
+# is set) a Tansu broker with memory storage (TANSU_STORAGE=sqlite://tansu.db for sqlite) and
+# the pipeline's topics (its address in $brokers).
 
 work=$(mktemp -d)
 pids=()
@@ -36,7 +36,7 @@ peak_rss_mib() { awk '/VmHWM/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 if [ -z "${NO_TANSU:-}" ]; then
-  TANSU_STORAGE=memory://tansu/ bash scripts/tansu.sh start "$work/tansu" >/dev/null
+  TANSU_STORAGE=${TANSU_STORAGE:-memory://tansu/} bash scripts/tansu.sh start "$work/tansu" >/dev/null
   RAW_PARTITIONS=3 bash scripts/tansu.sh default-topics "$work/tansu" 2>/dev/null
   brokers=$(cat "$work/tansu/bootstrap")
 fi

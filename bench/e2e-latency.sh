@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # End-to-end latency: open-loop signed single-message webhooks at RATE req/s for DURATION_S
-# into `wa-pipeline ingest` + `normalize` on one Tansu (memory storage), or with
+# into `wa-pipeline ingest` + `normalize` on one Tansu (memory storage; TANSU_STORAGE=sqlite://tansu.db for sqlite), or with
 # BROKER=embedded into `wa-pipeline run` on its embedded broker (no Kafka configured), then normalize's
 # `wa_normalize_record_age_seconds` histogram (from ingest's `received-at` to the broker
 # acknowledging the outputs), read from its /metrics: p50/p90/p99 as the bucket bounds they
@@ -37,7 +37,7 @@ for _ in $(seq 1 300); do
   sleep 0.1
 done
 sleep 3
-echo "end to end over $broker, $rate req/s for $seconds s:"
+echo "end to end over $broker${TANSU_STORAGE:+ ($TANSU_STORAGE)}, $rate req/s for $seconds s:"
 
 python3 - "$port" "$secret" "$rate" "$seconds" <<'PY'
 import hashlib, hmac, http.client, sys, threading, time

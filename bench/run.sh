@@ -63,8 +63,10 @@ fi
 if wants e2e; then
   echo "== 4. end to end (targets: p99 < 50 ms on the embedded broker, HTTP answer p99 < 10 ms)"
   # The embedded broker (Tansu on sqlite, in-process) at the target rate and at a rate it
-  # sustains, then Tansu with memory storage at the target rate.
+  # sustains, then Tansu with sqlite storage (as scripts/tansu.sh runs it) and with memory
+  # storage at the target rate.
   RATE=${RATE:-500} BROKER=embedded bash bench/e2e-latency.sh "$bin/wa-pipeline"
   RATE=${EMBEDDED_RATE:-100} BROKER=embedded bash bench/e2e-latency.sh "$bin/wa-pipeline"
-  RATE=${RATE:-500} BROKER=tansu bash bench/e2e-latency.sh "$bin/wa-pipeline"
+  TANSU_STORAGE=sqlite://tansu.db RATE=${RATE:-500} BROKER=tansu bash bench/e2e-latency.sh "$bin/wa-pipeline"
+  TANSU_STORAGE=memory://tansu/ RATE=${RATE:-500} BROKER=tansu bash bench/e2e-latency.sh "$bin/wa-pipeline"
 fi

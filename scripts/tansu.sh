@@ -94,7 +94,27 @@ cmd_start() {
     tail -n 50 "$dir/tansu.log" >&2
     return 1
   fi
+  [ "${TANSU_STORAGE:-sqlite://tansu.db}" = sqlite://tansu.db ] && index_headers "$dir/tansu.db"
   echo "127.0.0.1:$port"
+}
+
+# Tansu 0.6.0 reads a fetched record's headers from a table with no index on them, so every
+# fetch scanned every header stored and a growing topic slowed its consumers down (the
+# embedded broker adds the same index: src/embedded.rs). Tansu creates its tables at start.
+index_headers() {
+  python3 - "$1" <<'PY'
+import sqlite3, sys, time
+for attempt in range(50):
+    try:
+        db = sqlite3.connect(sys.argv[1], timeout=5)
+        db.execute("create index if not exists wa_header_record on header (topition, offset_id)")
+        db.close()
+        break
+    except sqlite3.OperationalError:
+        time.sleep(0.1)
+else:
+    sys.exit("cannot index the header table of " + sys.argv[1])
+PY
 }
 
 cmd_topics() {
