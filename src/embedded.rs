@@ -144,6 +144,7 @@ async fn index_headers(database: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `scripts/tansu.sh` adds the same index to a standalone Tansu's database.
 const HEADER_INDEX: &str =
     "create index if not exists wa_header_record on header (topition, offset_id)";
 

@@ -173,19 +173,14 @@ impl ClientSettings {
                 commit_interval,
                 session_timeout,
                 max_record_bytes,
-            } => {
-                group_consumer(
-                    &mut config,
-                    group_id,
-                    commit_interval,
-                    session_timeout,
-                    max_record_bytes,
-                );
-                config.set(
-                    "fetch.wait.max.ms",
-                    self.fetch_wait.as_millis().max(1).to_string(),
-                );
-            }
+            } => group_consumer(
+                &mut config,
+                group_id,
+                commit_interval,
+                session_timeout,
+                max_record_bytes,
+                self.fetch_wait,
+            ),
             Role::Reader { max_record_bytes } => reader(&mut config, max_record_bytes),
             Role::Admin => {}
         }
@@ -254,6 +249,7 @@ fn group_consumer(
     commit_interval: Duration,
     session_timeout: Duration,
     max_record_bytes: usize,
+    fetch_wait: Duration,
 ) {
     fetch_sizes(config, max_record_bytes);
     config
@@ -276,7 +272,12 @@ fn group_consumer(
             (session_timeout.as_millis() / 3).max(100).to_string(),
         )
         // Per-partition consumer lag for the metrics, every 5 s.
-        .set("statistics.interval.ms", "5000");
+        .set("statistics.interval.ms", "5000")
+        // See FETCH_WAIT.
+        .set(
+            "fetch.wait.max.ms",
+            fetch_wait.as_millis().max(1).to_string(),
+        );
 }
 
 /// How long a consumer's fetch may wait for records. Tansu 0.6.0 sleeps out the whole
