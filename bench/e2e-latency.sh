@@ -38,6 +38,8 @@ for _ in $(seq 1 300); do
 done
 sleep 3
 echo "end to end over $broker${TANSU_STORAGE:+ ($TANSU_STORAGE)}, $rate req/s for $seconds s:"
+pipeline_cpu() { local p; for p in "${pids[@]}"; do cpu_seconds "$p"; done | awk '{t += $1} END {print t}'; }
+cpu_before=$(pipeline_cpu)
 
 python3 - "$port" "$secret" "$rate" "$seconds" <<'PY'
 import hashlib, hmac, http.client, sys, threading, time
@@ -72,6 +74,9 @@ print(f"sent {total} at {rate}/s: {len(ok)} answered 200; HTTP answer p50 {pick(
 PY
 sleep 5
 curl -sf "http://127.0.0.1:$admin/metrics" > "$work/metrics.txt"
+# The pipeline's own processes (in `run`, the embedded broker too), load and drain together.
+awk -v a="$cpu_before" -v b="$(pipeline_cpu)" -v n="$((rate * seconds))" \
+  'BEGIN {printf "pipeline CPU: %.2f s for %d requests, %.0f µs per request\n", b - a, n, (b - a) * 1e6 / n}'
 # Where a record waits: normalize's produce-acknowledgement time for its outputs.
 python3 - "$work/metrics.txt" <<'PY'
 import sys
