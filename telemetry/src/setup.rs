@@ -1,5 +1,6 @@
 //! The process-wide set-up: logs, the OpenTelemetry layer, the meter provider.
 
+use std::io::IsTerminal as _;
 use std::sync::Arc;
 
 use opentelemetry::metrics::{MeterProvider as _, ObservableCounter};
@@ -141,7 +142,10 @@ fn install_subscriber(
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_LOG_FILTER));
     let logs = match format {
+        // Colours only on a terminal: a log file or journald gets plain text, and the
+        // escape codes cost every span's fields (ingest formats two spans per webhook).
         LogFormat::Text => tracing_subscriber::fmt::layer()
+            .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
             .with_writer(std::io::stderr)
             .boxed(),
         LogFormat::Json => tracing_subscriber::fmt::layer()
