@@ -3,7 +3,10 @@
 #   before    a binary built without telemetry (BEFORE_BIN),
 #   none      this build, no OTLP endpoint (Prometheus endpoint only),
 #   export    this build exporting traces and metrics over OTLP to a local receiver,
-# interleaved REPEATS times against one Tansu (memory storage), medians and ratios printed.
+# interleaved REPEATS times against one Tansu (memory storage), medians and ratios printed:
+# requests/s, and ingest's CPU seconds per 1,000 requests (its user + system time over the
+# wrk run). On a shared 2-core machine requests/s moves by 20 % or more from run to run with
+# the neighbours; CPU per request moves much less, and is what bounds requests/s here.
 #
 #   bench/telemetry-overhead.sh BEFORE_BIN AFTER_BIN
 #   DURATION=10s CONNECTIONS=32 REPEATS=3 bench/telemetry-overhead.sh ...
@@ -44,20 +47,26 @@ measure() {
   env "${env[@]}" "$bin" ingest 2>"$work/ingest-$variant.log" & ingest_pid=$!
   for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
   wrk -t2 -c"$connections" -d2s -s "$work/post.lua" "http://127.0.0.1:$port/webhook" >/dev/null
-  local out; out=$(wrk -t2 -c"$connections" -d"$duration" -s "$work/post.lua" "http://127.0.0.1:$port/webhook")
+  local cpu_before out cpu_after
+  cpu_before=$(cpu_seconds "$ingest_pid")
+  out=$(wrk -t2 -c"$connections" -d"$duration" -s "$work/post.lua" "http://127.0.0.1:$port/webhook")
+  cpu_after=$(cpu_seconds "$ingest_pid")
   kill "$ingest_pid"; wait "$ingest_pid" 2>/dev/null || true
   local non2xx; non2xx=$(echo "$out" | awk '/Non-2xx/ {print $5}')
   [ -z "$non2xx" ] || echo "  ($variant: $non2xx non-2xx answers)" >&2
-  echo "$out" | awk '/Requests\/sec/ {print $2}'
+  # "req/s cpu_s_per_1000"
+  echo "$out" | awk -v cpu="$(echo "$cpu_after - $cpu_before" | bc -l)" \
+    '/requests in/ {n = $1} /Requests\/sec/ {r = $2} END {printf "%s %.4f\n", r, cpu * 1000 / n}'
 }
 
-declare -A runs
+declare -A runs cpus
 for r in $(seq 1 "$repeats"); do
   for variant in before none export; do
     bin=$after; [ "$variant" = before ] && bin=$before
-    rate=$(measure "$bin" "$variant")
+    read -r rate cpu < <(measure "$bin" "$variant")
     runs[$variant]+="$rate "
-    echo "repeat $r $variant: $rate req/s"
+    cpus[$variant]+="$cpu "
+    echo "repeat $r $variant: $rate req/s, $cpu CPU s per 1,000 requests"
   done
 done
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
@@ -67,3 +76,8 @@ echo "ingest, $connections connections, $duration x $repeats, medians:"
 printf '  before telemetry     %10.0f req/s\n' "$b"
 printf '  telemetry, no export %10.0f req/s  ratio %.3f (target >= 0.97)\n' "$n" "$(echo "$n / $b" | bc -l)"
 printf '  telemetry, OTLP      %10.0f req/s  ratio %.3f (target >= 0.90)\n' "$e" "$(echo "$e / $b" | bc -l)"
+cb=$(echo "${cpus[before]}" | median); cn=$(echo "${cpus[none]}" | median); ce=$(echo "${cpus[export]}" | median)
+echo "ingest's CPU per request, medians (the ratio is before / this: the requests/s it allows):"
+printf '  before telemetry     %.4f CPU s per 1,000 requests\n' "$cb"
+printf '  telemetry, no export %.4f  ratio %.3f (target >= 0.97)\n' "$cn" "$(echo "$cb / $cn" | bc -l)"
+printf '  telemetry, OTLP      %.4f  ratio %.3f (target >= 0.90)\n' "$ce" "$(echo "$cb / $ce" | bc -l)"
