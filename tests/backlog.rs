@@ -13,11 +13,8 @@ use support::*;
 const SENDERS: usize = 4;
 const PER_SENDER: usize = 500;
 
-#[test]
-fn a_backlog_built_before_normalize_starts_is_worked_off_completely() {
-    let _serial = serial();
-    let data_dir = std::env::temp_dir().join(format!("wa-backlog-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&data_dir);
+/// `wa-pipeline broker` in `data_dir`, ready; with a handle to reach it by.
+fn start_embedded_broker(data_dir: &std::path::Path) -> (Proc, Broker) {
     let bootstrap = format!("127.0.0.1:{}", free_port());
     let broker = Proc::spawn(
         "backlog-broker",
@@ -31,49 +28,62 @@ fn a_backlog_built_before_normalize_starts_is_worked_off_completely() {
         broker.log().contains("embedded broker ready").into_option()
     })
     .unwrap_or_else(|| panic!("broker not ready\n{}", broker.log()));
-    let broker_ref = Broker {
-        dir: data_dir.clone(),
-        bootstrap: bootstrap.clone(),
+    let handle = Broker {
+        dir: data_dir.to_owned(),
+        bootstrap,
     };
-    let (_ingest, url) = start_ingest(&broker_ref, &[]);
+    (broker, handle)
+}
 
-    let started = Instant::now();
+/// `SENDERS` threads posting `PER_SENDER` text bodies each; the ids of those answered 200.
+fn send_load(url: &str) -> BTreeSet<String> {
     let senders: Vec<_> = (0..SENDERS)
         .map(|t| {
-            let url = url.clone();
+            let url = url.to_owned();
             std::thread::spawn(move || {
+                let bodies = text_bodies(
+                    900_000 + t * PER_SENDER,
+                    PER_SENDER,
+                    ("40654035000", 13),
+                    ("1558", 97),
+                );
                 let mut accepted = Vec::new();
-                for i in 0..PER_SENDER {
-                    let n = t * PER_SENDER + i;
-                    let body = text_body(
-                        900_000 + n,
-                        &format!("40654035000{:05}", n % 13),
-                        &format!("1558{:07}", n % 97),
-                    );
-                    if post_signed(&url, &body).status == 200 {
-                        accepted.extend(expected_ids(&body));
+                for body in &bodies {
+                    if post_signed(&url, body).status == 200 {
+                        accepted.extend(expected_ids(body));
                     }
                 }
                 accepted
             })
         })
         .collect();
-    let accepted: BTreeSet<String> = senders
+    senders
         .into_iter()
         .flat_map(|h| h.join().unwrap())
-        .collect();
+        .collect()
+}
+
+#[test]
+fn a_backlog_built_before_normalize_starts_is_worked_off_completely() {
+    let _serial = serial();
+    let data_dir = std::env::temp_dir().join(format!("wa-backlog-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data_dir);
+    let (broker, broker_ref) = start_embedded_broker(&data_dir);
+    let (_ingest, url) = start_ingest(&broker_ref, &[]);
+
+    let started = Instant::now();
+    let accepted = send_load(&url);
     let load = started.elapsed();
 
     let started = Instant::now();
     let normalize = start_normalize(&broker_ref, "backlog-normalize", "e2e-backlog");
-    let outputs = read_topics(
-        &bootstrap,
-        &["whatsapp.mo"],
+    let (_, got) = read_until_all(
+        &broker_ref.bootstrap,
+        "whatsapp.mo",
+        &accepted,
         Duration::from_secs(60),
         Duration::from_secs(240),
-        |r| ids_of(r).is_superset(&accepted),
     );
-    let got = ids_of(&outputs);
     eprintln!(
         "{} requests in {load:?} with no normalize running, {} answered 200; {} records out {:?} after normalize started",
         SENDERS * PER_SENDER,

@@ -35,27 +35,7 @@ fn every_fixture_flows_through_the_pipeline() {
         |r| r.len() >= bodies.len(),
     );
     assert_eq!(raw.len(), bodies.len(), "one raw record per request");
-    let mut raw_of: HashMap<&str, &Read> = HashMap::new();
-    for (name, body) in &bodies {
-        let matching: Vec<&Read> = raw.iter().filter(|r| r.value == *body).collect();
-        assert_eq!(
-            matching.len(),
-            1,
-            "{name}: the raw topic holds the exact bytes once"
-        );
-        let record = matching[0];
-        let signature = wa_ingest::signature::sign(SECRET.as_bytes(), body);
-        assert_eq!(record.headers["x-hub-signature-256"], signature, "{name}");
-        assert_eq!(record.headers["content-type"], "application/json");
-        assert_eq!(record.headers["received-at"].len(), 24);
-        assert_eq!(record.headers["request-id"].len(), 36);
-        assert_eq!(
-            record.key.as_deref(),
-            wa_ingest::key::phone_number_id(body),
-            "{name}"
-        );
-        raw_of.insert(name, record);
-    }
+    let raw_of = raw_records_of(&raw, &bodies);
 
     let expected: BTreeMap<&str, Vec<Value>> = bodies
         .iter()
@@ -84,54 +64,7 @@ fn every_fixture_flows_through_the_pipeline() {
         let raw = raw_of[name.as_str()];
         let lineage = (raw.partition, raw.offset);
         let actual = by_lineage.get(&lineage).cloned().unwrap_or_default();
-        let want = &expected[name.as_str()];
-        assert_eq!(actual.len(), want.len(), "{name}: count rule");
-        let render = |topic: &str, key: &Value, value: &Value| format!("{topic} {key} {value}");
-        let mut want_lines: Vec<String> = want
-            .iter()
-            .map(|w| {
-                let mut value = w["value"].clone();
-                if w["topic"] == "whatsapp.dead-letter" {
-                    value["rawPartition"] = raw.partition.into();
-                    value["rawOffset"] = raw.offset.into();
-                    value["receivedAt"] = raw.headers["received-at"].clone().into();
-                }
-                render(w["topic"].as_str().unwrap(), &w["key"], &value)
-            })
-            .collect();
-        let mut got_lines: Vec<String> = actual
-            .iter()
-            .map(|r| {
-                render(
-                    &r.topic,
-                    &r.key.clone().map_or(Value::Null, Value::from),
-                    &r.json(),
-                )
-            })
-            .collect();
-        want_lines.sort();
-        got_lines.sort();
-        assert_eq!(
-            got_lines, want_lines,
-            "{name}: records differ from the golden file"
-        );
-        for (record, w) in actual.iter().zip(want) {
-            let _ = w;
-            assert_eq!(record.headers["schema-version"], wa_schemas::SCHEMA_VERSION);
-            assert_eq!(record.headers["raw-topic"], "whatsapp.raw");
-            assert_eq!(record.headers["received-at"], raw.headers["received-at"]);
-            assert_eq!(
-                trace_id(&record.headers["traceparent"]),
-                trace_id(&raw.headers["traceparent"]),
-                "{name}: the trace continues"
-            );
-            assert!(
-                want.iter().any(|w| w["headers"]["event-id"]
-                    == record.headers["event-id"].as_str()
-                    && w["headers"]["event-type"] == record.headers["event-type"].as_str()),
-                "{name}: event headers"
-            );
-        }
+        check_outputs(name, raw, &actual, &expected[name.as_str()]);
     }
     assert!(
         ingest.terminate(),
@@ -143,6 +76,88 @@ fn every_fixture_flows_through_the_pipeline() {
         "normalize exits 0 on SIGTERM\n{}",
         normalize.log()
     );
+}
+
+/// Each body's raw record by fixture name, checked: the exact bytes once, the signature,
+/// key and headers ingest adds.
+fn raw_records_of<'r>(
+    raw: &'r [Read],
+    bodies: &'r [(String, Vec<u8>)],
+) -> HashMap<&'r str, &'r Read> {
+    let mut raw_of = HashMap::new();
+    for (name, body) in bodies {
+        let matching: Vec<&Read> = raw.iter().filter(|r| r.value == *body).collect();
+        assert_eq!(
+            matching.len(),
+            1,
+            "{name}: the raw topic holds the exact bytes once"
+        );
+        let record = matching[0];
+        let signature = wa_ingest::signature::sign(SECRET.as_bytes(), body);
+        assert_eq!(record.headers["x-hub-signature-256"], signature, "{name}");
+        assert_eq!(record.headers["content-type"], "application/json");
+        assert_eq!(record.headers["received-at"].len(), 24);
+        assert_eq!(record.headers["request-id"].len(), 36);
+        assert_eq!(
+            record.key.as_deref(),
+            wa_ingest::key::phone_number_id(body),
+            "{name}"
+        );
+        raw_of.insert(name.as_str(), record);
+    }
+    raw_of
+}
+
+/// The output records of one raw record (`actual`) against the golden file's (`want`):
+/// the count rule, topics, keys and values, and the headers that carry lineage and trace.
+fn check_outputs(name: &str, raw: &Read, actual: &[&Read], want: &[Value]) {
+    assert_eq!(actual.len(), want.len(), "{name}: count rule");
+    let render = |topic: &str, key: &Value, value: &Value| format!("{topic} {key} {value}");
+    let mut want_lines: Vec<String> = want
+        .iter()
+        .map(|w| {
+            let mut value = w["value"].clone();
+            if w["topic"] == "whatsapp.dead-letter" {
+                value["rawPartition"] = raw.partition.into();
+                value["rawOffset"] = raw.offset.into();
+                value["receivedAt"] = raw.headers["received-at"].clone().into();
+            }
+            render(w["topic"].as_str().unwrap(), &w["key"], &value)
+        })
+        .collect();
+    let mut got_lines: Vec<String> = actual
+        .iter()
+        .map(|r| {
+            render(
+                &r.topic,
+                &r.key.clone().map_or(Value::Null, Value::from),
+                &r.json(),
+            )
+        })
+        .collect();
+    want_lines.sort();
+    got_lines.sort();
+    assert_eq!(
+        got_lines, want_lines,
+        "{name}: records differ from the golden file"
+    );
+    for record in actual {
+        assert_eq!(record.headers["schema-version"], wa_schemas::SCHEMA_VERSION);
+        assert_eq!(record.headers["raw-topic"], "whatsapp.raw");
+        assert_eq!(record.headers["received-at"], raw.headers["received-at"]);
+        assert_eq!(
+            trace_id(&record.headers["traceparent"]),
+            trace_id(&raw.headers["traceparent"]),
+            "{name}: the trace continues"
+        );
+        assert!(
+            want.iter().any(
+                |w| w["headers"]["event-id"] == record.headers["event-id"].as_str()
+                    && w["headers"]["event-type"] == record.headers["event-type"].as_str()
+            ),
+            "{name}: event headers"
+        );
+    }
 }
 
 /// (b) Wrong or missing signatures: 401, and nothing on any topic.
@@ -239,28 +254,20 @@ fn normalize_killed_mid_stream_loses_nothing() {
     let _serial = serial();
     let broker = Broker::start("sigkill", 3);
     let (_ingest, url) = start_ingest(&broker, &[]);
-    let bodies: Vec<Vec<u8>> = (0..300)
-        .map(|i| {
-            text_body(
-                i,
-                &format!("10654035000{:05}", i % 7),
-                &format!("1555{:07}", i % 40),
-            )
-        })
-        .collect();
+    let bodies = text_bodies(0, 300, ("10654035000", 7), ("1555", 40));
     for body in &bodies {
         assert_eq!(post_signed(&url, body).status, 200);
     }
-    let want: BTreeSet<String> = bodies.iter().flat_map(|b| expected_ids(b)).collect();
+    let want = expected_ids_of(&bodies);
     assert_eq!(want.len(), 300);
 
     let mut first = start_normalize(&broker, "normalize-first", "e2e-sigkill");
-    let partial = read_topics(
+    let partial = read_at_least(
         &broker.bootstrap,
-        &["whatsapp.mo"],
+        "whatsapp.mo",
+        40,
         Duration::from_secs(30),
         Duration::from_secs(60),
-        |r| r.len() >= 40,
     );
     assert!(
         partial.len() >= 40,
@@ -271,29 +278,15 @@ fn normalize_killed_mid_stream_loses_nothing() {
     first.kill();
 
     let second = start_normalize(&broker, "normalize-second", "e2e-sigkill");
-    let outputs = read_topics(
+    let (outputs, got) = read_until_all(
         &broker.bootstrap,
-        &["whatsapp.mo"],
+        "whatsapp.mo",
+        &want,
         Duration::from_secs(30),
         Duration::from_secs(180),
-        |r| ids_of(r).is_superset(&want),
     );
-    let got = ids_of(&outputs);
-    assert!(
-        got.is_superset(&want),
-        "missing {} of 300\n{}",
-        want.difference(&got).count(),
-        second.log()
-    );
-    // Duplicates are the same record again: same id, same value.
-    let mut value_of: HashMap<&str, &[u8]> = HashMap::new();
-    for record in &outputs {
-        let previous = value_of.insert(&record.headers["event-id"], &record.value);
-        assert!(
-            previous.is_none_or(|v| v == record.value.as_slice()),
-            "a duplicate differs"
-        );
-    }
+    assert_all_arrived(&got, &want, &second.log());
+    assert_duplicates_identical(&outputs);
     assert_eq!(got.len(), 300, "no record beyond the expected ones");
 }
 
@@ -372,45 +365,31 @@ fn a_second_instance_takes_over_when_one_stops() {
         two.log()
     );
 
-    let bodies: Vec<Vec<u8>> = (0..240)
-        .map(|i| {
-            text_body(
-                1000 + i,
-                &format!("20654035000{:05}", i % 9),
-                &format!("1556{:07}", i % 30),
-            )
-        })
-        .collect();
-    let want: BTreeSet<String> = bodies.iter().flat_map(|b| expected_ids(b)).collect();
+    let bodies = text_bodies(1000, 240, ("20654035000", 9), ("1556", 30));
+    let want = expected_ids_of(&bodies);
     for body in &bodies[..120] {
         assert_eq!(post_signed(&url, body).status, 200);
     }
-    let partial = read_topics(
+    let partial = read_at_least(
         &broker.bootstrap,
-        &["whatsapp.mo"],
+        "whatsapp.mo",
+        30,
         Duration::from_secs(30),
         Duration::from_secs(60),
-        |r| r.len() >= 30,
     );
     assert!(partial.len() >= 30);
     assert!(two.terminate(), "a stopped instance exits 0\n{}", two.log());
     for body in &bodies[120..] {
         assert_eq!(post_signed(&url, body).status, 200);
     }
-    let outputs = read_topics(
+    let (outputs, got) = read_until_all(
         &broker.bootstrap,
-        &["whatsapp.mo"],
+        "whatsapp.mo",
+        &want,
         Duration::from_secs(40),
         Duration::from_secs(180),
-        |r| ids_of(r).is_superset(&want),
     );
-    let got = ids_of(&outputs);
-    assert!(
-        got.is_superset(&want),
-        "missing {} of 240\n{}",
-        want.difference(&got).count(),
-        one.log()
-    );
+    assert_all_arrived(&got, &want, &one.log());
     assert_eq!(got.len(), 240);
     // Count rule per raw record: one message each, so exactly one distinct id per lineage.
     let mut per_raw: HashMap<(i32, i64), BTreeSet<&str>> = HashMap::new();

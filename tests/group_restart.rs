@@ -10,7 +10,6 @@
 
 mod support;
 
-use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use support::*;
@@ -45,16 +44,8 @@ fn a_member_killed_and_restarted_resumes_its_assigned_partitions() {
     });
     assert!(both.is_some(), "both joined\n{}\n{}", one.log(), two.log());
 
-    let bodies: Vec<Vec<u8>> = (0..240)
-        .map(|i| {
-            text_body(
-                5000 + i,
-                &format!("30654035000{:05}", i % 11),
-                &format!("1557{:07}", i % 48),
-            )
-        })
-        .collect();
-    let want: BTreeSet<String> = bodies.iter().flat_map(|b| expected_ids(b)).collect();
+    let bodies = text_bodies(5000, 240, ("30654035000", 11), ("1557", 48));
+    let want = expected_ids_of(&bodies);
     for body in &bodies[..120] {
         assert_eq!(post_signed(&url, body).status, 200);
     }
@@ -66,26 +57,24 @@ fn a_member_killed_and_restarted_resumes_its_assigned_partitions() {
     for body in &bodies[120..] {
         assert_eq!(post_signed(&url, body).status, 200);
     }
-    let outputs = read_topics(
+    let (_, got) = read_until_all(
         &broker.bootstrap,
-        &["whatsapp.mo"],
+        "whatsapp.mo",
+        &want,
         Duration::from_secs(90),
         Duration::from_secs(120),
-        |r| ids_of(r).is_superset(&want),
     );
-    let got = ids_of(&outputs);
     eprintln!(
         "240 answered 200; {} distinct MO records out {:?} after the restart",
         got.len(),
         restarted.elapsed()
     );
-    assert!(
-        got.is_superset(&want),
-        "missing {} of 240 after the restart\n--- one\n{}\n--- two\n{}",
-        want.difference(&got).count(),
+    let logs = format!(
+        "after the restart\n--- one\n{}\n--- two\n{}",
         one.log(),
         two.log()
     );
+    assert_all_arrived(&got, &want, &logs);
     assert_eq!(got.len(), 240);
 }
 

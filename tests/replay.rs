@@ -73,67 +73,91 @@ fn nested_body(wamid: &str, depth: usize) -> Vec<u8> {
 fn replay_redrive_and_diff_over_the_live_pipeline() {
     let _serial = serial();
     let broker = Broker::start("replay", 2);
-    let bootstrap = broker.bootstrap.as_str();
-    // The live pipeline, with a low depth limit so that one body becomes a dead letter.
-    let (ingest, url) = start_ingest(&broker, &[]);
-    let normalize = Proc::spawn(
-        "replay-normalize",
-        &["normalize"],
-        &[
-            ("KAFKA_BROKERS", bootstrap),
-            ("GROUP_ID", "live"),
-            ("COMMIT_INTERVAL", "200ms"),
-            ("MAX_DEPTH", "12"),
-        ],
-    );
-    let bodies: Vec<(String, Vec<u8>)> = fixture_bodies()
-        .into_iter()
-        .filter(|(name, _)| !name.starts_with("edge-batch"))
-        .take(20)
-        .collect();
-    for (name, body) in &bodies {
-        assert_eq!(
-            post_signed(&url, body).status,
-            200,
-            "{name}\n{}",
-            ingest.log()
-        );
-    }
-    assert_eq!(
-        post_signed(&url, &nested_body("wamid.DEEP", 20)).status,
-        200
-    );
-    // Counted by the mapping itself: what the live pipeline must have produced.
-    let expected: usize = bodies
-        .iter()
-        .map(|(_, b)| {
-            wa_normalize::Normalizer::default()
-                .records(b, &Default::default())
-                .len()
-        })
-        .sum::<usize>()
-        + 1;
-    let live = read_all(&broker, &OUTPUT_TOPICS, expected);
-    assert_eq!(live.len(), expected, "live outputs\n{}", normalize.log());
+    let live = Live::start(&broker);
+    replay_gives_the_live_records(&broker, &live);
+    verify_refuses_a_tampered_record(&broker, &live);
+    redrive_turns_the_dead_letter_into_its_event(&broker);
+    diff_reports_what_a_replay_changed(&broker);
+}
 
-    // Replay everything side by side: exactly the live records (ids, keys, values).
+/// The live pipeline, with a low depth limit so that one body becomes a dead letter, after
+/// its outputs arrived.
+struct Live {
+    _ingest: Proc,
+    _normalize: Proc,
+    /// How many fixture bodies were posted (the deep one aside).
+    bodies: usize,
+    /// Its output records.
+    records: Vec<Read>,
+}
+
+impl Live {
+    fn start(broker: &Broker) -> Live {
+        let (ingest, url) = start_ingest(broker, &[]);
+        let normalize = Proc::spawn(
+            "replay-normalize",
+            &["normalize"],
+            &[
+                ("KAFKA_BROKERS", broker.bootstrap.as_str()),
+                ("GROUP_ID", "live"),
+                ("COMMIT_INTERVAL", "200ms"),
+                ("MAX_DEPTH", "12"),
+            ],
+        );
+        let bodies: Vec<(String, Vec<u8>)> = fixture_bodies()
+            .into_iter()
+            .filter(|(name, _)| !name.starts_with("edge-batch"))
+            .take(20)
+            .collect();
+        for (name, body) in &bodies {
+            let status = post_signed(&url, body).status;
+            assert_eq!(status, 200, "{name}\n{}", ingest.log());
+        }
+        let deep = nested_body("wamid.DEEP", 20);
+        assert_eq!(post_signed(&url, &deep).status, 200);
+        // Counted by the mapping itself: what the live pipeline must have produced.
+        let expected: usize = bodies
+            .iter()
+            .map(|(_, b)| {
+                wa_normalize::Normalizer::default()
+                    .records(b, &Default::default())
+                    .len()
+            })
+            .sum::<usize>()
+            + 1;
+        let records = read_all(broker, &OUTPUT_TOPICS, expected);
+        assert_eq!(records.len(), expected, "live outputs\n{}", normalize.log());
+        Live {
+            _ingest: ingest,
+            _normalize: normalize,
+            bodies: bodies.len(),
+            records,
+        }
+    }
+}
+
+/// Replay everything side by side: exactly the live records (ids, keys, values).
+fn replay_gives_the_live_records(broker: &Broker, live: &Live) {
     let env = [
-        ("KAFKA_BROKERS", bootstrap),
+        ("KAFKA_BROKERS", broker.bootstrap.as_str()),
         ("CREATE_TOPICS", "true"),
         ("MAX_DEPTH", "12"),
     ];
     let out = wa(&["replay", "--topic-prefix", "replay."], &env);
     let summary = String::from_utf8_lossy(&out.stdout);
     assert!(
-        summary.contains(&format!("raw records read: {}", bodies.len() + 1)),
+        summary.contains(&format!("raw records read: {}", live.bodies + 1)),
         "{summary}"
     );
     let names = prefixed("replay.");
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
-    let replayed = read_all(&broker, &names, expected);
-    assert_eq!(by_id(&replayed, "replay."), by_id(&live, ""));
+    let replayed = read_all(broker, &names, live.records.len());
+    assert_eq!(by_id(&replayed, "replay."), by_id(&live.records, ""));
+}
 
-    // A raw record whose body was changed after it was signed is refused by --verify.
+/// A raw record whose body was changed after it was signed is refused by --verify.
+fn verify_refuses_a_tampered_record(broker: &Broker, live: &Live) {
+    let bootstrap = broker.bootstrap.as_str();
     let tampered = br#"{"object":"whatsapp_business_account","entry":[]}"#;
     let signature = wa_ingest::signature::sign(SECRET.as_bytes(), b"the original body");
     let producer: FutureProducer = ClientConfig::new()
@@ -157,27 +181,32 @@ fn replay_redrive_and_diff_over_the_live_pipeline() {
     let out = wa(&["replay", "--verify", "--topic-prefix", "verified."], &env);
     let summary = String::from_utf8_lossy(&out.stdout);
     assert!(
-        summary.contains(&format!("raw records read: {}", bodies.len() + 2)),
+        summary.contains(&format!("raw records read: {}", live.bodies + 2)),
         "{summary}"
     );
     assert!(
         summary.contains("raw records refused by --verify: 1"),
         "{summary}"
     );
+}
 
-    // Redrive the dead letter with today's (default) depth limit: it becomes an MO event;
-    // a dead letter of another kind is reported as still failing, not dead-lettered again.
-    let dead_before = read_all(&broker, &["whatsapp.dead-letter"], usize::MAX).len();
-    let out = wa(&["redrive"], &[("KAFKA_BROKERS", bootstrap)]);
+/// Redrive the dead letter with today's (default) depth limit: it becomes an MO event; a
+/// dead letter of another kind is reported as still failing, not dead-lettered again.
+fn redrive_turns_the_dead_letter_into_its_event(broker: &Broker) {
+    let dead_before = read_all(broker, &["whatsapp.dead-letter"], usize::MAX).len();
+    let out = wa(
+        &["redrive"],
+        &[("KAFKA_BROKERS", broker.bootstrap.as_str())],
+    );
     let summary = String::from_utf8_lossy(&out.stdout);
     assert!(summary.contains("records out to whatsapp.mo"), "{summary}");
-    let mo = read_all(&broker, &["whatsapp.mo"], usize::MAX);
+    let mo = read_all(broker, &["whatsapp.mo"], usize::MAX);
     assert!(
         mo.iter()
             .any(|r| String::from_utf8_lossy(&r.value).contains("wamid.DEEP")),
         "the redriven event is not on whatsapp.mo\n{summary}"
     );
-    let dead_after = read_all(&broker, &["whatsapp.dead-letter"], usize::MAX).len();
+    let dead_after = read_all(broker, &["whatsapp.dead-letter"], usize::MAX).len();
     assert_eq!(
         dead_after, dead_before,
         "redrive dead-lettered again\n{summary}"
@@ -185,10 +214,13 @@ fn replay_redrive_and_diff_over_the_live_pipeline() {
     if dead_before > 1 {
         assert!(summary.contains("still failing"), "{summary}");
     }
+}
 
-    // Diff a replay with another app id against the live records: appId changes on every
-    // event that has one, and the one event redrive added to the live topic is "removed"
-    // (the replay keeps the live depth limit, so it dead-letters that body again).
+/// Diff a replay with another app id against the live records: appId changes on every
+/// event that has one, and the one event redrive added to the live topic is "removed" (the
+/// replay keeps the live depth limit, so it dead-letters that body again).
+fn diff_reports_what_a_replay_changed(broker: &Broker) {
+    let bootstrap = broker.bootstrap.as_str();
     let pnid = "1065403500012345";
     let app_ids = format!("{pnid}=app-x");
     let env = [

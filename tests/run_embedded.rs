@@ -34,24 +34,45 @@ fn the_quick_start_works_with_no_configuration() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let (lines_tx, lines_rx) = mpsc::channel::<String>();
-    let stderr = child.stderr.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = lines_tx.send(line);
-        }
-    });
-    let (out_tx, out_rx) = mpsc::channel::<String>();
-    let stdout = child.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = out_tx.send(line);
-        }
-    });
+    let lines_rx = lines_of(child.stderr.take().unwrap());
+    let out_rx = lines_of(child.stdout.take().unwrap());
 
+    let (bootstrap, curl) = banner(&lines_rx);
+    assert!(curl.contains("X-Hub-Signature-256: sha256="), "{curl}");
+    assert_eq!(paste(&curl), "200", "the printed request is accepted");
+
+    let echoed = out_rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("--print echoes the event");
+    let record: serde_json::Value = serde_json::from_str(&echoed).unwrap();
+    assert_eq!(record["topic"], "whatsapp.mo");
+    assert_eq!(record["value"]["message"], "Hi, is my order on its way?");
+    assert_eq!(read_from_outside(&bootstrap), record["value"]);
+
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "exits 0 on SIGTERM");
+}
+
+/// The lines of a child's output, as they come.
+fn lines_of(output: impl std::io::Read + Send + 'static) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(output).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    rx
+}
+
+/// The embedded broker's bootstrap address and the ready `curl` command, from the banner.
+fn banner(lines: &mpsc::Receiver<String>) -> (String, String) {
     let (mut bootstrap, mut curl) = (None, None);
     while bootstrap.is_none() || curl.is_none() {
-        let line = lines_rx
+        let line = lines
             .recv_timeout(Duration::from_secs(30))
             .expect("the banner is printed");
         if let Some(rest) = line.split("started the embedded broker at ").nth(1) {
@@ -61,10 +82,12 @@ fn the_quick_start_works_with_no_configuration() {
             curl = Some(line.trim().to_owned());
         }
     }
-    let curl = curl.unwrap();
-    assert!(curl.contains("X-Hub-Signature-256: sha256="), "{curl}");
+    (bootstrap.unwrap(), curl.unwrap())
+}
 
-    // The printed command, as a user would paste it (retried until ingest is ready).
+/// The printed command, as a user would paste it (retried until ingest is ready): the
+/// HTTP status it got.
+fn paste(curl: &str) -> String {
     let mut status = String::new();
     for _ in 0..50 {
         let out = Command::new("bash")
@@ -78,47 +101,32 @@ fn the_quick_start_works_with_no_configuration() {
         }
         std::thread::sleep(Duration::from_millis(200));
     }
-    assert_eq!(status, "200", "the printed request is accepted");
+    status
+}
 
-    let echoed = out_rx
-        .recv_timeout(Duration::from_secs(30))
-        .expect("--print echoes the event");
-    let record: serde_json::Value = serde_json::from_str(&echoed).unwrap();
-    assert_eq!(record["topic"], "whatsapp.mo");
-    assert_eq!(record["value"]["message"], "Hi, is my order on its way?");
-
-    // Any Kafka client can read the embedded broker's topics. (It is closed before the
-    // broker stops: a consumer closing against a vanished broker waits for its timeouts.)
-    {
-        let consumer: BaseConsumer = ClientConfig::new()
-            .set("bootstrap.servers", bootstrap.unwrap())
-            .set("group.id", "outside-reader")
-            .set("auto.offset.reset", "earliest")
-            .create()
-            .unwrap();
-        let mut partitions = rdkafka::TopicPartitionList::new();
-        for p in 0..3 {
-            partitions
-                .add_partition_offset("whatsapp.mo", p, rdkafka::Offset::Beginning)
-                .unwrap();
-        }
-        consumer.assign(&partitions).unwrap();
-        let mut read = None;
-        for _ in 0..100 {
-            if let Some(Ok(m)) = consumer.poll(Duration::from_millis(200)) {
-                read = Some(m.payload().unwrap().to_vec());
-                break;
-            }
-        }
-        let value: serde_json::Value =
-            serde_json::from_slice(&read.expect("read from outside")).unwrap();
-        assert_eq!(value, record["value"]);
-    }
-
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
+/// Any Kafka client can read the embedded broker's topics: the first MO record, read by
+/// one. (The consumer is closed before the broker stops: a consumer closing against a
+/// vanished broker waits for its timeouts.)
+fn read_from_outside(bootstrap: &str) -> serde_json::Value {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", "outside-reader")
+        .set("auto.offset.reset", "earliest")
+        .create()
         .unwrap();
-    let status = child.wait().unwrap();
-    assert!(status.success(), "exits 0 on SIGTERM");
+    let mut partitions = rdkafka::TopicPartitionList::new();
+    for p in 0..3 {
+        partitions
+            .add_partition_offset("whatsapp.mo", p, rdkafka::Offset::Beginning)
+            .unwrap();
+    }
+    consumer.assign(&partitions).unwrap();
+    let mut read = None;
+    for _ in 0..100 {
+        if let Some(Ok(m)) = consumer.poll(Duration::from_millis(200)) {
+            read = Some(m.payload().unwrap().to_vec());
+            break;
+        }
+    }
+    serde_json::from_slice(&read.expect("read from outside")).unwrap()
 }

@@ -159,10 +159,7 @@ fn start_ingest_with(env: &[(&str, &str)]) -> (Proc, String) {
     ]);
     let proc = Proc::spawn("secure-ingest", &["ingest"], &all);
     let url = format!("http://{listen}");
-    wait_until(Duration::from_secs(30), || {
-        matches!(get(&format!("{url}/readyz")), Ok(200)).into_option()
-    })
-    .unwrap_or_else(|| panic!("ingest not ready\n{}", proc.log()));
+    wait_ready(&proc, &url);
     (proc, url)
 }
 

@@ -75,45 +75,62 @@ fn the_spans_of_one_post_from_both_stages_share_its_trace_id() {
             normalize.log()
         )
     });
-    let server = got
+    check_spans(&got, traceparent);
+}
+
+/// The first span of `kind` (from `service` when given).
+fn span<'a>(got: &'a [Got], service: Option<&str>, kind: SpanKind) -> &'a Got {
+    got.iter()
+        .find(|s| s.kind == kind as i32 && service.is_none_or(|name| s.service == name))
+        .unwrap_or_else(|| panic!("no {kind:?} span in {got:#?}"))
+}
+
+/// The value of a span's attribute `key`.
+fn attribute(span: &Got, key: &str) -> Option<String> {
+    span.attributes
         .iter()
-        .find(|s| s.kind == SpanKind::Server as i32)
-        .unwrap();
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.clone())
+}
+
+/// The spans of one POST: the caller's span continued, HTTP and Kafka attributes set, and
+/// the output record's traceparent naming its producer span.
+fn check_spans(got: &[Got], traceparent: &str) {
+    let server = span(got, None, SpanKind::Server);
     assert_eq!(server.name, "POST /webhook");
     assert_eq!(
         server.parent, "00f067aa0ba902b7",
         "continues the caller's span"
     );
-    let attribute = |span: &Got, key: &str| {
-        span.attributes
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.clone())
-    };
+    let expect = [
+        (server, "http.response.status_code", "200"),
+        (
+            span(got, None, SpanKind::Consumer),
+            "messaging.system",
+            "kafka",
+        ),
+        (
+            span(got, None, SpanKind::Consumer),
+            "messaging.kafka.offset",
+            "0",
+        ),
+        (
+            span(got, Some("wa-normalize-test"), SpanKind::Producer),
+            "messaging.destination.name",
+            "whatsapp.mo",
+        ),
+    ];
+    for (span, key, value) in expect {
+        assert_eq!(
+            attribute(span, key).as_deref(),
+            Some(value),
+            "{}: {key}",
+            span.name
+        );
+    }
     assert_eq!(
-        attribute(server, "http.response.status_code").as_deref(),
-        Some("200")
-    );
-    let consumer = got
-        .iter()
-        .find(|s| s.kind == SpanKind::Consumer as i32)
-        .unwrap();
-    assert_eq!(consumer.name, "whatsapp.raw process");
-    assert_eq!(
-        attribute(consumer, "messaging.system").as_deref(),
-        Some("kafka")
-    );
-    assert_eq!(
-        attribute(consumer, "messaging.kafka.offset").as_deref(),
-        Some("0")
-    );
-    let out_span = got
-        .iter()
-        .find(|s| s.service == "wa-normalize-test" && s.kind == SpanKind::Producer as i32)
-        .unwrap();
-    assert_eq!(
-        attribute(out_span, "messaging.destination.name").as_deref(),
-        Some("whatsapp.mo")
+        span(got, None, SpanKind::Consumer).name,
+        "whatsapp.raw process"
     );
     // The output record's traceparent names the producer span of that record.
     assert!(traceparent.starts_with(&format!("00-{TRACE}-")));

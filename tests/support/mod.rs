@@ -3,18 +3,15 @@
 #![allow(dead_code)]
 
 pub mod otlp;
+mod records;
 
-use std::collections::{BTreeSet, HashMap};
+#[allow(unused_imports)] // not every test binary reads records
+pub use records::*;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
-
-use rdkafka::config::ClientConfig;
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::message::{Headers, Message};
-use rdkafka::{Offset, TopicPartitionList};
-use wa_normalize::{Batch, Normalizer, RawMeta};
 
 pub const SECRET: &str = "e2e_app_secret";
 pub const OUTPUT_TOPICS: [&str; 6] = [
@@ -186,11 +183,16 @@ pub fn start_ingest(broker: &Broker, extra_env: &[(&str, &str)]) -> (Proc, Strin
     env.extend_from_slice(extra_env);
     let proc = Proc::spawn("ingest", &["ingest"], &env);
     let url = format!("http://{listen}");
+    wait_ready(&proc, &url);
+    (proc, url)
+}
+
+/// Waits up to 30 s for ingest at `url` to answer `/readyz` with 200.
+pub fn wait_ready(proc: &Proc, url: &str) {
     wait_until(Duration::from_secs(30), || {
         matches!(get(&format!("{url}/readyz")), Ok(200)).into_option()
     })
-    .unwrap_or_else(|| panic!("ingest not ready\n{}", proc.log()));
-    (proc, url)
+    .unwrap_or_else(|| panic!("{} not ready\n{}", proc.name, proc.log()));
 }
 
 /// `wa-pipeline normalize` in group `group`.
@@ -280,155 +282,6 @@ pub fn post(url: &str, body: &[u8], signature: Option<&str>) -> Reply {
 pub fn post_signed(url: &str, body: &[u8]) -> Reply {
     let signature = wa_ingest::signature::sign(SECRET.as_bytes(), body);
     post(url, body, Some(&signature))
-}
-
-/// A record read back from a topic.
-#[derive(Debug, Clone)]
-pub struct Read {
-    pub topic: String,
-    pub partition: i32,
-    pub offset: i64,
-    pub key: Option<String>,
-    pub headers: HashMap<String, String>,
-    pub value: Vec<u8>,
-}
-
-impl Read {
-    pub fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.value).unwrap()
-    }
-    /// (raw partition, raw offset) of an output record.
-    pub fn lineage(&self) -> (i32, i64) {
-        (
-            self.headers["raw-partition"].parse().unwrap(),
-            self.headers["raw-offset"].parse().unwrap(),
-        )
-    }
-}
-
-/// Reads every record of `topics` from the beginning until `done` says so or nothing new
-/// arrives for `idle` (after at least `min_wait`).
-pub fn read_topics(
-    bootstrap: &str,
-    topics: &[&str],
-    idle: Duration,
-    timeout: Duration,
-    mut done: impl FnMut(&[Read]) -> bool,
-) -> Vec<Read> {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .set("group.id", "e2e-reader")
-        .set("enable.auto.commit", "false")
-        .set("max.partition.fetch.bytes", "20000000")
-        .set("fetch.max.bytes", "60000000")
-        .set("receive.message.max.bytes", "70000000")
-        .create()
-        .unwrap();
-    let metadata = consumer
-        .fetch_metadata(None, Duration::from_secs(10))
-        .unwrap();
-    let mut tpl = TopicPartitionList::new();
-    for topic in metadata.topics() {
-        if topics.contains(&topic.name()) {
-            for p in topic.partitions() {
-                tpl.add_partition_offset(topic.name(), p.id(), Offset::Beginning)
-                    .unwrap();
-            }
-        }
-    }
-    consumer.assign(&tpl).unwrap();
-    let mut out = Vec::new();
-    let started = Instant::now();
-    let mut last = Instant::now();
-    while started.elapsed() < timeout {
-        match consumer.poll(Duration::from_millis(100)) {
-            Some(Ok(m)) => {
-                let headers = m
-                    .headers()
-                    .map(|h| {
-                        h.iter()
-                            .map(|h| {
-                                (
-                                    h.key.to_owned(),
-                                    String::from_utf8_lossy(h.value.unwrap_or_default())
-                                        .into_owned(),
-                                )
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                out.push(Read {
-                    topic: m.topic().to_owned(),
-                    partition: m.partition(),
-                    offset: m.offset(),
-                    key: m.key().map(|k| String::from_utf8_lossy(k).into_owned()),
-                    headers,
-                    value: m.payload().unwrap_or_default().to_vec(),
-                });
-                last = Instant::now();
-                if done(&out) {
-                    break;
-                }
-            }
-            Some(Err(e)) => eprintln!("reader: {e}"),
-            None => {
-                if done(&out) || last.elapsed() > idle {
-                    break;
-                }
-            }
-        }
-    }
-    out
-}
-
-pub fn fixture_bodies() -> Vec<(String, Vec<u8>)> {
-    let dir = root().join("fixtures/bodies");
-    let mut bodies: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| {
-            let path = e.unwrap().path();
-            (
-                path.file_name().unwrap().to_string_lossy().into_owned(),
-                std::fs::read(&path).unwrap(),
-            )
-        })
-        .collect();
-    bodies.sort();
-    bodies
-}
-
-pub fn expected_for(name: &str) -> Vec<serde_json::Value> {
-    let stem = name.rsplit_once('.').map_or(name, |(s, _)| s);
-    let path = root()
-        .join("fixtures/expected")
-        .join(format!("{stem}.json"));
-    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
-}
-
-pub fn path_exists(p: &Path) -> bool {
-    p.exists()
-}
-
-/// A text message body for business number `pnid` from `user`, with a unique wamid.
-pub fn text_body(i: usize, pnid: &str, user: &str) -> Vec<u8> {
-    format!(
-        r#"{{"object":"whatsapp_business_account","entry":[{{"id":"1029384756012345","changes":[{{"value":{{"messaging_product":"whatsapp","metadata":{{"display_phone_number":"15550101010","phone_number_id":"{pnid}"}},"contacts":[{{"profile":{{"name":"User {i}"}},"wa_id":"{user}"}}],"messages":[{{"from":"{user}","id":"wamid.E2E{i:06}","timestamp":"1767225600","type":"text","text":{{"body":"message {i}"}}}}]}},"field":"messages"}}]}}]}}"#
-    )
-    .into_bytes()
-}
-
-/// The ids the mapping gives a body's records (computed in-process).
-pub fn expected_ids(body: &[u8]) -> Vec<String> {
-    let mut batch = Batch::new();
-    Normalizer::default().map(body, &RawMeta::default(), &mut batch);
-    batch.iter().map(|r| r.event_id.to_owned()).collect()
-}
-
-pub fn ids_of(outputs: &[Read]) -> BTreeSet<String> {
-    outputs
-        .iter()
-        .map(|r| r.headers["event-id"].clone())
-        .collect()
 }
 
 /// Sends SIGTERM to `child` (a graceful stop).
