@@ -85,12 +85,25 @@ fn header<'r>(record: &'r RawRead, name: &str) -> Option<&'r [u8]> {
         .map(|(_, v)| v.as_slice())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn stored_records_are_the_exact_bytes_with_key_and_headers() {
+/// A one-broker mock cluster with the raw topic, and ingest on it (`config`) whose producer
+/// gives up on a record after `message_timeout`.
+async fn on_mock_cluster(
+    message_timeout: Duration,
+    config: wa_ingest::IngestConfig,
+) -> (
+    MockCluster<'static, rdkafka::producer::DefaultProducerContext>,
+    Server<KafkaSink>,
+) {
     let cluster = MockCluster::new(1).unwrap();
     cluster.create_topic(TOPIC, 1, 1).unwrap();
-    let sink = KafkaSink::new(&settings(&cluster, Duration::from_secs(5))).unwrap();
-    let server = Server::start(config(), sink).await;
+    let sink = KafkaSink::new(&settings(&cluster, message_timeout)).unwrap();
+    let server = Server::start(config, sink).await;
+    (cluster, server)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stored_records_are_the_exact_bytes_with_key_and_headers() {
+    let (cluster, server) = on_mock_cluster(Duration::from_secs(5), config()).await;
 
     let escaped = fixture("unicode-escaped.json");
     let raw_utf8 = fixture("edge-raw-utf8.json");
@@ -147,13 +160,10 @@ async fn stored_records_are_the_exact_bytes_with_key_and_headers() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_broker_outage_is_a_503_within_the_bound_then_200_once_back() {
-    let cluster = MockCluster::new(1).unwrap();
-    cluster.create_topic(TOPIC, 1, 1).unwrap();
     let bound = Duration::from_secs(2);
     let mut cfg = config();
     cfg.produce_timeout = bound;
-    let sink = KafkaSink::new(&settings(&cluster, bound)).unwrap();
-    let server = Server::start(cfg, sink).await;
+    let (cluster, server) = on_mock_cluster(bound, cfg).await;
     let body = fixture("text.json");
     assert_eq!(post_signed(server.addr, &body, SECRET).await.status, 200);
 
@@ -186,10 +196,7 @@ async fn a_broker_outage_is_a_503_within_the_bound_then_200_once_back() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readiness_follows_the_broker() {
-    let cluster = MockCluster::new(1).unwrap();
-    cluster.create_topic(TOPIC, 1, 1).unwrap();
-    let sink = KafkaSink::new(&settings(&cluster, Duration::from_secs(2))).unwrap();
-    let server = Server::start(config(), sink).await;
+    let (cluster, server) = on_mock_cluster(Duration::from_secs(2), config()).await;
     let wait_for = |want: u16| {
         let addr = server.addr;
         async move {

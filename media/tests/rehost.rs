@@ -53,6 +53,14 @@ fn request<'a>(id: &'a str, sha256: &'a str, url: &'a str) -> MediaRequest<'a> {
     }
 }
 
+/// The error a copy that must fail ends with.
+async fn failure(s: &Setup, request: MediaRequest<'_>) -> wa_media::AttachmentError {
+    s.rehoster
+        .rehost(&request)
+        .await
+        .expect_err("the copy fails")
+}
+
 fn jpeg_file(bytes: Vec<u8>, mode: Mode) -> MediaFile {
     MediaFile {
         bytes,
@@ -164,20 +172,12 @@ async fn each_failure_is_its_documented_kind_and_stores_nothing() {
         kind(s.rehoster.rehost(&request("big", "", "")).await),
         AttachmentErrorKind::TooLarge
     );
-    let corrupt = s
-        .rehoster
-        .rehost(&request("corrupt", &sha256_base64(&small), ""))
-        .await
-        .unwrap_err();
+    let corrupt = failure(&s, request("corrupt", &sha256_base64(&small), "")).await;
     assert_eq!(corrupt.kind, AttachmentErrorKind::ChecksumMismatch);
     assert!(corrupt.detail.contains("Meta says"), "{}", corrupt.detail);
 
     let started = Instant::now();
-    let down = s
-        .rehoster
-        .rehost(&request("down", "", ""))
-        .await
-        .unwrap_err();
+    let down = failure(&s, request("down", "", "")).await;
     assert_eq!(down.kind, AttachmentErrorKind::Unavailable);
     assert!(down.detail.contains("503"), "{}", down.detail);
     // Bounded by the deadline (2 s), with room for a slow machine.
@@ -205,11 +205,7 @@ async fn each_failure_is_its_documented_kind_and_stores_nothing() {
 async fn a_wrong_token_is_unauthorized_and_never_logged() {
     let s = setup("token", "EAAG-wrong", Limits::default());
     s.standin.add("333", jpeg_file(jpeg(10), Mode::Ok));
-    let error = s
-        .rehoster
-        .rehost(&request("333", "", ""))
-        .await
-        .unwrap_err();
+    let error = failure(&s, request("333", "", "")).await;
     assert_eq!(error.kind, AttachmentErrorKind::Unauthorized);
     assert!(error.detail.contains("190"), "{}", error.detail);
     assert!(!error.detail.contains("EAAG-wrong"), "{}", error.detail);
