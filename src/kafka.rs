@@ -105,7 +105,8 @@ pub struct SecurityArgs {
     pub kafka_ssl_verify_hostname: bool,
 }
 
-fn secret(text: &str) -> Result<Secret, String> {
+/// A secret flag's value parser: the value is never printed (`Debug` shows `[redacted]`).
+pub(crate) fn secret(text: &str) -> Result<Secret, String> {
     Ok(Secret::new(text))
 }
 

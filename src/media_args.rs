@@ -22,7 +22,7 @@ pub struct MediaArgs {
     pub media_store: Option<String>,
     /// The Graph API access token for every business number not listed in
     /// `--media-access-tokens`.
-    #[arg(long, env = "WHATSAPP_ACCESS_TOKEN", value_parser = secret, hide_env_values = true)]
+    #[arg(long, env = "WHATSAPP_ACCESS_TOKEN", value_parser = crate::kafka::secret, hide_env_values = true)]
     pub media_access_token: Option<Secret>,
     /// A file holding that token.
     #[arg(
@@ -33,7 +33,7 @@ pub struct MediaArgs {
     pub media_access_token_file: Option<PathBuf>,
     /// Tokens per business: `id=token` pairs separated by commas or new lines, where id is a
     /// `phone_number_id` or a WABA id (the number's own wins over its WABA's).
-    #[arg(long, env = "WHATSAPP_ACCESS_TOKENS", value_parser = secret, hide_env_values = true)]
+    #[arg(long, env = "WHATSAPP_ACCESS_TOKENS", value_parser = crate::kafka::secret, hide_env_values = true)]
     pub media_access_tokens: Option<Secret>,
     /// A file holding those pairs, one per line.
     #[arg(
@@ -70,10 +70,6 @@ pub struct MediaArgs {
     /// `too_large`.
     #[arg(long, env = "MEDIA_MAX_BYTES", default_value_t = Limits::default().max_bytes)]
     pub media_max_bytes: u64,
-}
-
-fn secret(text: &str) -> Result<Secret, String> {
-    Ok(Secret::new(text))
 }
 
 impl MediaArgs {

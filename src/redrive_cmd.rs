@@ -4,7 +4,6 @@
 
 use std::collections::BTreeSet;
 
-use anyhow::Context as _;
 use clap::Args;
 use rdkafka::Message as _;
 use wa_normalize::Normalizer;
@@ -50,7 +49,7 @@ pub async fn run(args: RedriveArgs) -> anyhow::Result<()> {
     let dead_letter_topic = config.topics.dead_letter.clone();
     let topics = config.topics.prefixed(&args.topic_prefix);
     let max_body = stage.limits.max_body_bytes;
-    let summary = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+    crate::rerun::run_blocking("redrive", move || {
         let lineages = dead_letters(&settings, &dead_letter_topic, &args, max_body)?;
         let mut rerun = Rerun::new(&settings, Normalizer::new(config), topics, max_body, false)?
             .with_media(media);
@@ -69,9 +68,6 @@ pub async fn run(args: RedriveArgs) -> anyhow::Result<()> {
         rerun.finish()
     })
     .await
-    .context("the redrive task failed")??;
-    summary.print();
-    Ok(())
 }
 
 /// The raw records behind the selected dead letters, each once.

@@ -62,7 +62,7 @@ pub async fn run(args: ReplayArgs) -> anyhow::Result<()> {
     let max_body = stage.limits.max_body_bytes;
     let raw_topic = stage.raw.topic_raw.clone();
     let (from, to) = (args.from.clone(), args.to.clone());
-    let summary = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+    crate::rerun::run_blocking("replay", move || {
         let reader = RangeReader::new(&settings, &raw_topic, max_body)?;
         let ranges = reader.resolve(&from, &to)?;
         let total = ranges.iter().map(|r| (r.end - r.start) as u64).sum();
@@ -84,9 +84,6 @@ pub async fn run(args: ReplayArgs) -> anyhow::Result<()> {
         rerun.finish()
     })
     .await
-    .context("the replay task failed")??;
-    summary.print();
-    Ok(())
 }
 
 /// Whether a raw record's stored signature matches its body; logs the ones that do not.

@@ -180,3 +180,16 @@ impl Rerun {
         Ok(self.summary)
     }
 }
+
+/// Runs a rerun's walk, whose librdkafka calls block, off the runtime workers; prints what
+/// it did.
+pub async fn run_blocking(
+    what: &str,
+    walk: impl FnOnce() -> anyhow::Result<Summary> + Send + 'static,
+) -> anyhow::Result<()> {
+    let summary = tokio::task::spawn_blocking(walk)
+        .await
+        .with_context(|| format!("the {what} task failed"))??;
+    summary.print();
+    Ok(())
+}
