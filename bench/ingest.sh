@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Ingest beside its ceilings, on one Tansu (memory storage) and the same signed body
 # (fixtures/bodies/text.json): `wa-pipeline ingest`, a minimal hyper + HMAC + rdkafka
-# receiver with ingest's producer settings (awaited ack), and a bare hyper receiver (no
-# check, no Kafka), each at every concurrency in CONNECTIONS with wrk, one after the other
-# per point: req/s, p50, p99, CPU seconds per 1,000 requests, peak RSS; then the ratios.
+# receiver with ingest's producer settings (awaited ack) producing the body alone
+# (`minimal`) and producing the design's record, key and raw headers (`design`), and a
+# bare hyper receiver (no check, no Kafka), each at every concurrency in CONNECTIONS with
+# wrk, one after the other per point: req/s, p50, p99, CPU seconds per 1,000 requests,
+# peak RSS; then the ratios.
 #
 #   bench/ingest.sh WA_PIPELINE_BIN MINIMAL_BIN BARE_BIN
 #   DURATION=10s CONNECTIONS="1 32 128" bench/ingest.sh ...
@@ -29,8 +31,9 @@ measure() {
   case $receiver in
     ingest) KAFKA_BROKERS=$brokers WHATSAPP_APP_SECRET=$secret LISTEN_ADDR=127.0.0.1:$port \
               ADMIN_LISTEN=127.0.0.1:0 "$pipeline" ingest 2>"$work/ingest.log" & pid=$! ;;
-    minimal) KAFKA_BROKERS=$brokers WHATSAPP_APP_SECRET=$secret LISTEN_ADDR=127.0.0.1:$port \
-              "$minimal" 2>"$work/minimal.log" & pid=$! ;;
+    minimal|design) RECORD=$([ "$receiver" = design ] && echo design || echo bare) \
+              KAFKA_BROKERS=$brokers WHATSAPP_APP_SECRET=$secret LISTEN_ADDR=127.0.0.1:$port \
+              "$minimal" 2>"$work/$receiver.log" & pid=$! ;;
     bare) LISTEN_ADDR=127.0.0.1:$port "$bare" & pid=$! ;;
   esac
   for _ in $(seq 1 100); do
@@ -54,16 +57,20 @@ measure() {
 printf "%-8s %5s %9s %8s %8s %12s %9s %7s\n" receiver conns "req/s" "p50 ms" "p99 ms" "cpu s/1000" "rss MiB" non2xx
 declare -A rps p99 cpu
 for c in $connections; do
-  for receiver in ingest minimal bare; do
+  for receiver in ingest minimal design bare; do
     read -r r p50 p9 cp rss bad < <(measure "$receiver" "$c")
     printf "%-8s %5s %9s %8s %8s %12s %9s %7s\n" "$receiver" "$c" "$r" "$p50" "$p9" "$cp" "$rss" "$bad"
     rps[$receiver.$c]=$r; p99[$receiver.$c]=$p9; cpu[$receiver.$c]=$cp
   done
 done
-echo "ratios (targets: req/s ingest/minimal >= 1.0 with p99 no worse; CPU per request ingest/bare <= 2):"
+echo "ratios (targets: req/s ingest/minimal >= 1.0 with p99 no worse; CPU per request ingest/bare <= 2;"
+echo "        design: the minimal receiver writing the same record as ingest):"
 for c in $connections; do
-  awk -v c="$c" -v ri="${rps[ingest.$c]}" -v rm="${rps[minimal.$c]}" -v pi="${p99[ingest.$c]}" \
-      -v pm="${p99[minimal.$c]}" -v ci="${cpu[ingest.$c]}" -v cb="${cpu[bare.$c]}" 'BEGIN {
-    printf "  %3d connections: req/s ingest/minimal %.2f, p99 ingest/minimal %.2f, CPU per request ingest/bare %.2f\n",
-      c, ri / rm, (pm > 0 ? pi / pm : 0), (cb > 0 ? ci / cb : 0) }'
+  awk -v c="$c" -v ri="${rps[ingest.$c]}" -v rm="${rps[minimal.$c]}" -v rd="${rps[design.$c]}" \
+      -v pi="${p99[ingest.$c]}" -v pm="${p99[minimal.$c]}" -v pd="${p99[design.$c]}" \
+      -v ci="${cpu[ingest.$c]}" -v cm="${cpu[minimal.$c]}" -v cd="${cpu[design.$c]}" -v cb="${cpu[bare.$c]}" 'BEGIN {
+    printf "  %3d connections: req/s ingest/minimal %.2f (/design %.2f), p99 ingest/minimal %.2f (/design %.2f),\n",
+      c, ri / rm, ri / rd, (pm > 0 ? pi / pm : 0), (pd > 0 ? pi / pd : 0)
+    printf "                   CPU per request ingest/bare %.2f, ingest/minimal %.2f, ingest/design %.2f, minimal/bare %.2f\n",
+      (cb > 0 ? ci / cb : 0), (cm > 0 ? ci / cm : 0), (cd > 0 ? ci / cd : 0), (cb > 0 ? cm / cb : 0) }'
 done
