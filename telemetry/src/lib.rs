@@ -4,11 +4,13 @@
 //!
 //! Rooms: [`otlp`] (the `OTEL_*` variables), [`span_queue`] (bounded span export),
 //! [`prometheus`] (the text endpoint), [`instruments`] (every metric), [`context`] (trace
-//! context in headers), [`log_limit`] (a budget for warnings a flood could repeat; what it
+//! context in headers), `log_fields` (which span fields text log lines show), [`log_limit`] (a budget for warnings a flood could repeat; what it
 //! suppresses is counted in `wa.logs.suppressed`).
 
 pub mod context;
 pub mod instruments;
+#[cfg(feature = "export")]
+pub mod log_fields;
 pub mod log_limit;
 #[cfg(feature = "export")]
 pub mod otlp;

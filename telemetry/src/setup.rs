@@ -145,6 +145,7 @@ fn install_subscriber(
         // Colours only on a terminal: a log file or journald gets plain text, and the
         // escape codes cost every span's fields (ingest formats two spans per webhook).
         LogFormat::Text => tracing_subscriber::fmt::layer()
+            .fmt_fields(crate::log_fields::LogFields::default())
             .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
             .with_writer(std::io::stderr)
             .boxed(),
