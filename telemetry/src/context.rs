@@ -5,10 +5,26 @@
 //! OpenTelemetry layer runs (it would cost every span); callers then fall back to the ids
 //! they make themselves ([`wa_schemas::trace`]).
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use opentelemetry::propagation::{Extractor, TextMapPropagator as _};
 use opentelemetry::trace::TraceContextExt as _;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+
+/// Set once by `Telemetry::init` when spans are exported.
+static SPANS_EXPORTED: AtomicBool = AtomicBool::new(false);
+
+/// Whether this process exports spans. A hot path (ingest's two spans per webhook) opens
+/// its spans only when something reads them: this, or debug logs of its module.
+pub fn spans_exported() -> bool {
+    SPANS_EXPORTED.load(Ordering::Relaxed)
+}
+
+#[cfg(feature = "export")]
+pub(crate) fn set_spans_exported(exported: bool) {
+    SPANS_EXPORTED.store(exported, Ordering::Relaxed);
+}
 
 struct Incoming<'a> {
     traceparent: Option<&'a str>,
@@ -31,6 +47,9 @@ impl Extractor for Incoming<'_> {
 /// Makes `span` continue the trace of `traceparent` (and `tracestate`) when valid. Call it
 /// before the span is entered or asked for its context.
 pub fn continue_trace(span: &tracing::Span, traceparent: Option<&[u8]>, tracestate: Option<&[u8]>) {
+    if span.is_none() {
+        return;
+    }
     let Some(traceparent) = traceparent.and_then(|t| std::str::from_utf8(t).ok()) else {
         return;
     };
@@ -46,6 +65,9 @@ pub fn continue_trace(span: &tracing::Span, traceparent: Option<&[u8]>, tracesta
 
 /// `span`'s `traceparent`, when an OpenTelemetry layer gave it ids.
 pub fn traceparent(span: &tracing::Span) -> Option<String> {
+    if span.is_none() {
+        return None;
+    }
     let context = span.context();
     let span_context = context.span().span_context().clone();
     span_context.is_valid().then(|| {

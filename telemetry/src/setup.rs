@@ -104,6 +104,7 @@ impl Telemetry {
             .with_callback(move |observer| observer.observe(dropped.get(), &[]))
             .build();
         install_subscriber(format, tracers.as_ref())?;
+        crate::context::set_spans_exported(tracers.is_some());
         Ok(Telemetry {
             prometheus,
             meters,
