@@ -47,12 +47,16 @@ impl TraceParent {
         if span_id == [0; 8] {
             span_id[7] = 1;
         }
-        format!(
-            "00-{}-{}-{}",
-            hex(&self.trace_id),
-            hex(&span_id),
-            hex(&[self.flags])
-        )
+        // Built in place: this runs once per webhook, and `format!` of three `hex` strings
+        // was four allocations.
+        let mut out = String::with_capacity(55);
+        out.push_str("00-");
+        push_hex(&mut out, &self.trace_id);
+        out.push('-');
+        push_hex(&mut out, &span_id);
+        out.push('-');
+        push_hex(&mut out, &[self.flags]);
+        out
     }
 }
 
@@ -74,13 +78,18 @@ fn decode<const N: usize>(s: &str) -> Option<[u8; N]> {
 
 /// Lower-case hex of `bytes`.
 pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * 2);
+    push_hex(&mut out, bytes);
+    out
+}
+
+/// Appends `bytes` to `out` in lower-case hex.
+pub fn push_hex(out: &mut String, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     for b in bytes {
         out.push(char::from(DIGITS[usize::from(b >> 4)]));
         out.push(char::from(DIGITS[usize::from(b & 15)]));
     }
-    out
 }
 
 #[cfg(test)]
