@@ -349,7 +349,7 @@ impl<S: RawSink> Ingest<S> {
 
 /// Whether a request's spans have a reader: the span exporter, or debug logs of this
 /// module (whose lines they give context). Without one, two spans per webhook cost ingest
-/// about a fifth of its CPU (measured at 128 connections) and showed nowhere.
+/// about a quarter of its CPU (measured at 128 connections) and showed nowhere.
 fn spans_read() -> bool {
     wa_telemetry::context::spans_exported() || tracing::enabled!(tracing::Level::DEBUG)
 }
