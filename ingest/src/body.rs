@@ -16,7 +16,41 @@ use crate::error::IngestError;
 /// A body read whole, with the share of the memory budget it holds until dropped.
 pub struct ReadBody {
     pub bytes: Bytes,
-    _budget: Option<OwnedSemaphorePermit>,
+    /// Held as long as the bytes are.
+    pub budget: Option<OwnedSemaphorePermit>,
+}
+
+/// The bytes read so far. A webhook body usually arrives in one frame: it is kept as hyper
+/// gave it (copying it was an allocation and a copy per webhook), and the frames are copied
+/// into one buffer only when a second one comes.
+#[derive(Default)]
+struct Frames {
+    first: Bytes,
+    joined: Option<BytesMut>,
+}
+
+impl Frames {
+    fn len(&self) -> usize {
+        self.joined.as_ref().map_or(self.first.len(), BytesMut::len)
+    }
+
+    fn push(&mut self, data: Bytes) {
+        match &mut self.joined {
+            Some(joined) => joined.extend_from_slice(&data),
+            None if self.first.is_empty() => self.first = data,
+            None => {
+                let mut joined = BytesMut::with_capacity(self.first.len() + data.len());
+                joined.extend_from_slice(&self.first);
+                joined.extend_from_slice(&data);
+                self.first = Bytes::new();
+                self.joined = Some(joined);
+            }
+        }
+    }
+
+    fn into_bytes(self) -> Bytes {
+        self.joined.map_or(self.first, BytesMut::freeze)
+    }
 }
 
 /// Reads `body` (at most `limit` bytes, within `timeout`), taking its bytes from `budget`.
@@ -36,7 +70,7 @@ where
 {
     let frames = async {
         let mut body = std::pin::pin!(body);
-        let mut bytes = BytesMut::new();
+        let mut bytes = Frames::default();
         let mut held: Option<OwnedSemaphorePermit> = None;
         while let Some(frame) = body.frame().await {
             let frame = frame.map_err(|e| IngestError::BodyRead(e.into().to_string()))?;
@@ -55,11 +89,11 @@ where
                 Some(permit) => permit.merge(more),
                 None => held = Some(more),
             }
-            bytes.extend_from_slice(&data);
+            bytes.push(data);
         }
         Ok(ReadBody {
-            bytes: bytes.freeze(),
-            _budget: held,
+            bytes: bytes.into_bytes(),
+            budget: held,
         })
     };
     tokio::time::timeout(timeout, frames)
@@ -71,6 +105,48 @@ where
 mod tests {
     use super::*;
     use http_body_util::Full;
+    use hyper::body::Frame;
+    use std::collections::VecDeque;
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+
+    /// A body that arrives in the given frames.
+    struct Chunked(VecDeque<Bytes>);
+
+    impl Body for Chunked {
+        type Data = Bytes;
+        type Error = std::convert::Infallible;
+        fn poll_frame(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+        ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+            Poll::Ready(self.0.pop_front().map(|b| Ok(Frame::data(b))))
+        }
+    }
+
+    async fn read_frames(frames: &[&'static [u8]], limit: usize) -> Result<Bytes, IngestError> {
+        let body = Chunked(frames.iter().map(|f| Bytes::from_static(f)).collect());
+        let budget = Arc::new(Semaphore::new(1000));
+        read(body, limit, Duration::from_secs(1), &budget)
+            .await
+            .map(|b| b.bytes)
+    }
+
+    #[tokio::test]
+    async fn frames_are_joined_in_order_and_a_single_one_is_kept_as_is() {
+        let one: &'static [u8] = b"{\"object\":1}";
+        let single = read_frames(&[one], 100).await.ok().unwrap();
+        assert_eq!(single.as_ptr(), one.as_ptr(), "one frame is not copied");
+        let joined = read_frames(&[b"ab", b"", b"cd", b"e"], 100)
+            .await
+            .ok()
+            .unwrap();
+        assert_eq!(&joined[..], b"abcde");
+        let empty = read_frames(&[], 100).await.ok().unwrap();
+        assert!(empty.is_empty());
+        let over = read_frames(&[b"abc", b"def"], 5).await;
+        assert!(matches!(over, Err(IngestError::TooLarge(5))));
+    }
 
     #[tokio::test]
     async fn the_budget_is_held_while_the_body_lives_and_returned_after() {

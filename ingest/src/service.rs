@@ -185,12 +185,7 @@ impl<S: RawSink> Ingest<S> {
             let status = result.as_ref().map_or_else(IngestError::status, |()| 200);
             tracing::Span::current().record("http.response.status_code", status);
             self.count_and_log(&result, &ctx.request_id);
-            result.map(|()| {
-                self.json(
-                    StatusCode::OK,
-                    format!(r#"{{"status":"stored","requestId":"{}"}}"#, ctx.request_id),
-                )
-            })
+            result.map(|()| self.json(StatusCode::OK, stored_answer(&ctx.request_id)))
         }
         .instrument(span)
         .await
@@ -244,8 +239,10 @@ impl<S: RawSink> Ingest<S> {
         }
         let (parts, body) = request.into_parts();
         let timeout = self.config.body_read_timeout;
-        let body = crate::body::read(body, limit, timeout, &self.body_budget).await?;
-        let (body, _budget) = (body.bytes.clone(), body);
+        let crate::body::ReadBody {
+            bytes: body,
+            budget: _budget,
+        } = crate::body::read(body, limit, timeout, &self.body_budget).await?;
         tracing::Span::current().record("bytes", body.len());
         let signature = parts
             .headers
@@ -347,6 +344,18 @@ impl<S: RawSink> Ingest<S> {
     }
 }
 
+/// The body of a 200: built at its exact size, so it becomes the answer's bytes without a
+/// reallocation (`format!` grew and then shrank it: three allocations per webhook).
+fn stored_answer(request_id: &str) -> Vec<u8> {
+    const HEAD: &str = r#"{"status":"stored","requestId":""#;
+    const TAIL: &str = r#""}"#;
+    let mut body = Vec::with_capacity(HEAD.len() + request_id.len() + TAIL.len());
+    body.extend_from_slice(HEAD.as_bytes());
+    body.extend_from_slice(request_id.as_bytes());
+    body.extend_from_slice(TAIL.as_bytes());
+    body
+}
+
 /// Whether a request's spans have a reader: the span exporter, or debug logs of this
 /// module (whose lines they give context). Without one, two spans per webhook cost ingest
 /// about a quarter of its CPU (measured at 128 connections) and showed nowhere.
@@ -375,7 +384,18 @@ mod tests {
     use tracing_subscriber::layer::SubscriberExt as _;
     use tracing_subscriber::EnvFilter;
 
-    use super::spans_read;
+    use super::{spans_read, stored_answer};
+
+    #[test]
+    fn the_stored_answer_is_json_naming_the_request() {
+        let body = stored_answer("0b4b2a52-7d1e-4c55-9a1e-3f0d2c8b7a61");
+        assert_eq!(body.len(), body.capacity());
+        let value: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(
+            value,
+            serde_json::json!({"status": "stored", "requestId": "0b4b2a52-7d1e-4c55-9a1e-3f0d2c8b7a61"})
+        );
+    }
 
     fn read_under(filter: &str) -> bool {
         let subscriber = tracing_subscriber::registry().with(EnvFilter::new(filter));

@@ -190,7 +190,7 @@ fn spawn_readiness_probe(
 impl RawSink for KafkaSink {
     async fn persist(&self, record: RawRecord) -> Result<(), PersistError> {
         let mut headers = OwnedHeaders::new_with_capacity(record.headers.len());
-        for (key, value) in &record.headers {
+        for (key, value) in record.headers.iter() {
             headers = headers.insert(Header {
                 key,
                 value: Some(value),
