@@ -28,6 +28,14 @@ mod shutdown;
 mod sign_cmd;
 mod topic_range;
 
+/// Rust's allocations go to mimalloc. Under glibc's malloc, memory freed on another thread
+/// than the one that took it (request buffers, delivery futures, between tokio's workers and
+/// librdkafka's threads) contended for the workers' arena locks: most of the futex calls of
+/// ingest's workers under load (`bench/RESULTS.md`). librdkafka's own allocations stay
+/// with the C library.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
