@@ -1,6 +1,7 @@
 //! The embedded broker of `run` (with no `KAFKA_BROKERS`) and of `wa-pipeline broker`:
 //! Tansu 0.6.0 in-process, keeping every record in sqlite in a data directory, so a 200
-//! means what it means on a real cluster: the body is on disk and survives a restart.
+//! means what it means on a single-broker cluster: the body is committed and survives a
+//! restart (the README says what sqlite's `synchronous = normal` leaves to a power loss).
 //! librdkafka's mock cluster cannot (it keeps about 5 MB per partition, then deletes the
 //! oldest records, and dies with the process); it stays for fast in-process tests only.
 
