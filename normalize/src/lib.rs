@@ -19,6 +19,7 @@ pub mod config;
 pub mod dedup;
 pub(crate) mod ids;
 pub(crate) mod input;
+pub(crate) mod json_writer;
 pub(crate) mod lenient;
 pub(crate) mod map;
 pub(crate) mod minify;
