@@ -36,6 +36,13 @@ for _ in $(seq 1 300); do
   curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && curl -sf "http://127.0.0.1:$admin/readyz" >/dev/null && break
   sleep 0.1
 done
+for p in "${pids[@]}"; do
+  if ! kill -0 "$p" 2>/dev/null; then
+    echo "the pipeline exited before it was ready:" >&2
+    cat "$work"/*.log >&2
+    exit 1
+  fi
+done
 sleep 3
 echo "end to end over $broker${TANSU_STORAGE:+ ($TANSU_STORAGE)}, $rate req/s for $seconds s:"
 pipeline_cpu() { local p; for p in "${pids[@]}"; do cpu_seconds "$p"; done | awk '{t += $1} END {print t}'; }
