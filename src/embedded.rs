@@ -84,6 +84,10 @@ impl Embedded {
 /// a `sqlite://` path against the working directory, so the directory is entered for the
 /// build only (early at startup, before anything else reads a relative path).
 async fn spawn(data_dir: &Path, url: Url) -> anyhow::Result<JoinHandle<()>> {
+    // The working directory is the process's: two brokers starting at once (tests) take
+    // turns.
+    static WORKING_DIRECTORY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let _entered = WORKING_DIRECTORY.lock().await;
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
     let previous = std::env::current_dir().context("cannot read the working directory")?;
@@ -172,6 +176,63 @@ async fn wait_listening(addr: SocketAddr) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Whatever reaches the WAL is copied into the database file within moments by the
+    /// patched storage's checkpointer thread (vendor/tansu-storage/PATCHED.md), not left for
+    /// a commit to checkpoint once the WAL is full. The writer here never checkpoints itself,
+    /// and the broker's own connections are idle.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn the_storages_checkpointer_copies_the_wal_into_the_database_file() {
+        let dir = std::env::temp_dir().join(format!("wa-embedded-ckpt-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let listen = with_free_port("127.0.0.1:0".parse().unwrap()).unwrap();
+        let task = spawn(&dir, Url::parse(&format!("tcp://{listen}")).unwrap())
+            .await
+            .unwrap();
+        let db = libsql::Builder::new_local(dir.join(DATABASE))
+            .build()
+            .await
+            .unwrap();
+        let writer = db.connect().unwrap();
+        for sql in [
+            "pragma wal_autocheckpoint = 0",
+            "create table wa_ckpt (b blob)",
+            "with recursive n(i) as (select 1 union all select i + 1 from n where i < 50) \
+             insert into wa_ckpt select randomblob(4000) from n",
+        ] {
+            let mut rows = writer.query(sql, ()).await.unwrap();
+            while rows.next().await.unwrap().is_some() {}
+        }
+        let copied = |attempt: u32| {
+            let copy = dir.join(format!("copy-{attempt}.db"));
+            std::fs::copy(dir.join(DATABASE), &copy).unwrap();
+            async move {
+                let db = libsql::Builder::new_local(&copy).build().await.ok()?;
+                let connection = db.connect().ok()?;
+                let mut rows = connection
+                    .query("select count(*) from wa_ckpt", ())
+                    .await
+                    .ok()?;
+                rows.next().await.ok()??.get::<i64>(0).ok()
+            }
+        };
+        let mut found = None;
+        for attempt in 0..50 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            found = copied(attempt).await;
+            if found.is_some() {
+                break;
+            }
+        }
+        task.abort();
+        drop(writer);
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(
+            found,
+            Some(50),
+            "the rows never left the WAL for the database file within 5 s"
+        );
+    }
 
     /// The query Tansu runs per fetched record (`header_fetch.sql`, parameters inlined)
     /// finds a record's headers through the index instead of scanning the table.
