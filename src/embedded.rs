@@ -194,6 +194,8 @@ mod tests {
             .await
             .unwrap();
         let writer = db.connect().unwrap();
+        // The broker may still be writing its startup rows: wait for its lock, not fail.
+        writer.busy_timeout(Duration::from_secs(10)).unwrap();
         for sql in [
             "pragma wal_autocheckpoint = 0",
             "create table wa_ckpt (b blob)",
