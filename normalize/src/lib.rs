@@ -22,6 +22,7 @@ pub(crate) mod input;
 pub(crate) mod json_writer;
 pub(crate) mod lenient;
 pub(crate) mod map;
+pub(crate) mod member;
 pub(crate) mod minify;
 pub mod sink;
 

@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 
 use serde_json::value::RawValue;
 
+use crate::input::Status;
+use crate::lenient::Lenient;
 use crate::minify::minify_into;
 
 /// `{"name": value, ...}` of `members`, minified; `None` when there are none.
@@ -68,49 +70,42 @@ fn has_unread(raw: &RawValue, read: &[&str]) -> bool {
         .unwrap_or(true)
 }
 
-/// The members of a status object that no field of the delivery event carries, and
-/// `conversation` or `pricing` when they are not objects (the event reads objects only;
-/// `odd_shapes` says whether one is not).
-pub(crate) fn of_status(raw: &RawValue, odd_shapes: bool) -> Option<String> {
-    /// What the delivery event reads (both spellings where Meta has two).
-    const READ: [&str; 17] = [
-        "id",
-        "status",
-        "timestamp",
-        "recipient_id",
-        "recipient_user_id",
-        "parent_recipient_user_id",
-        "recipient_parent_user_id",
-        "recipient_type",
-        "recipient_participant_id",
-        "participant_recipient_id",
-        "recipient_participant_user_id",
-        "recipient_participant_parent_user_id",
-        "recipient_identity_key_hash",
-        "biz_opaque_callback_data",
-        "conversation",
-        "pricing",
-        "errors",
-    ];
-    if !odd_shapes && !has_unread(raw, &READ) {
+/// The members of a status that no field of the delivery event carries (collected by its
+/// one-pass read), and `conversation` or `pricing` when they are not objects (the event
+/// reads objects only), sorted by name; `None` when there are none.
+pub(crate) fn of_status(raw: &RawValue, status: &Status<'_>) -> Option<String> {
+    let odd_shapes =
+        matches!(status.conversation, Lenient::Bad(_)) || matches!(status.pricing, Lenient::Bad(_));
+    if !odd_shapes && status.unknown.is_empty() {
         return None;
     }
-    let members: BTreeMap<Cow<'_, str>, &RawValue> = serde_json::from_str(raw.get()).ok()?;
-    let is_object = |value: &RawValue| value.get().starts_with('{');
-    object(
-        members
-            .iter()
-            .filter(|(name, value)| {
-                !READ.contains(&name.as_ref())
-                    || (matches!(name.as_ref(), "conversation" | "pricing") && !is_object(value))
-            })
-            .map(|(name, value)| (name.as_ref(), *value)),
-    )
+    let mut members: BTreeMap<&str, &RawValue> = BTreeMap::new();
+    // A repeated unknown member keeps its last value, as a map read of the object does.
+    for (name, value) in &status.unknown {
+        members.insert(name.as_ref(), *value);
+    }
+    if odd_shapes {
+        // Rare: read the object again for the raw text of the member of the wrong shape.
+        let all: BTreeMap<Cow<'_, str>, &RawValue> = serde_json::from_str(raw.get()).ok()?;
+        for name in ["conversation", "pricing"] {
+            match all.get(name) {
+                Some(value) if !value.get().starts_with('{') => {
+                    members.insert(name, *value);
+                }
+                _ => {}
+            }
+        }
+    }
+    object(members)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn status(raw: &RawValue) -> Status<'_> {
+        serde_json::from_str(raw.get()).expect("a status object")
+    }
 
     #[test]
     fn unread_status_members_are_kept_and_read_ones_are_not() {
@@ -119,17 +114,41 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            of_status(raw, false).as_deref(),
+            of_status(raw, &status(raw)).as_deref(),
             Some(r#"{"another":"x","new_thing":{"a":[1,2]}}"#)
         );
         let odd: &RawValue =
             serde_json::from_str(r#"{"id":"w","conversation":"odd","pricing":{"billable":true}}"#)
                 .unwrap();
         assert_eq!(
-            of_status(odd, true).as_deref(),
+            of_status(odd, &status(odd)).as_deref(),
             Some(r#"{"conversation":"odd"}"#)
         );
         let plain: &RawValue = serde_json::from_str(r#"{"id":"wamid.1","status":"read"}"#).unwrap();
-        assert_eq!(of_status(plain, false), None);
+        assert_eq!(of_status(plain, &status(plain)), None);
+    }
+
+    #[test]
+    fn both_spellings_are_read_and_a_repeated_unknown_member_keeps_its_last_value() {
+        let raw: &RawValue = serde_json::from_str(
+            r#"{"id":"w","recipient_parent_user_id":"p","participant_recipient_id":"1","\u0069d2":1,"z":1,"z":2}"#,
+        )
+        .unwrap();
+        let read = status(raw);
+        assert_eq!(read.parent_recipient_user_id.as_str(), "p");
+        assert_eq!(read.recipient_participant_id.as_str(), "1");
+        assert_eq!(of_status(raw, &read).as_deref(), Some(r#"{"id2":1,"z":2}"#));
+    }
+
+    #[test]
+    fn a_repeated_read_member_is_an_error_whatever_its_spelling() {
+        for body in [
+            r#"{"id":"a","id":"b"}"#,
+            r#"{"parent_recipient_user_id":"a","recipient_parent_user_id":"b"}"#,
+            r#"{"\u0069d":"a","id":"b"}"#,
+        ] {
+            let err = serde_json::from_str::<Status<'_>>(body).err().expect(body);
+            assert!(err.to_string().contains("duplicate field"), "{body}: {err}");
+        }
     }
 }

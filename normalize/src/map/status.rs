@@ -58,7 +58,7 @@ impl<'c, 'a> Ctx<'c, 'a> {
         let mut expires_buf = [0u8; 24];
         let conversation_expires_at = expires_at(conversation, &mut expires_buf);
         let pricing = status.pricing.ok().map(|p| &p.0);
-        let extra = super::extra::of_status(raw, odd_shapes(&status));
+        let extra = super::extra::of_status(raw, &status);
         let receipt = DeliveryReceipt {
             delivery_info_notification: DeliveryInfoNotification {
                 delivery_info: DeliveryInfo {
@@ -245,9 +245,4 @@ fn required<'s>(field: &'s LStr<'_>, name: &str) -> Result<&'s str, (ReasonKind,
             format!("the status has no `{name}`"),
         )),
     }
-}
-
-/// Whether `conversation` or `pricing` is present but not an object (then `extra` keeps it).
-fn odd_shapes(status: &Status<'_>) -> bool {
-    matches!(status.conversation, Lenient::Bad(_)) || matches!(status.pricing, Lenient::Bad(_))
 }

@@ -1,7 +1,7 @@
 //! Meta's message `type`s: the one list of the kinds the mapping knows.
 
 /// Declares the known kinds once: the enum, their names and the payload slot each one
-/// owns in [`crate::input::Message`].
+/// owns in [`Message`](super::Message).
 macro_rules! kinds {
     ($($variant:ident => $name:literal, seed = $seed:literal;)*) => {
         /// A message's `type`, parsed once. [`MessageKind::Other`] keeps types Meta adds

@@ -10,6 +10,7 @@ use serde_json::value::RawValue;
 
 use super::kind::{MessageKind, KNOWN};
 use crate::lenient::LStr;
+use crate::member::{once, Key};
 
 /// One `messages[]` item (or the nested message of an `edit`). Payloads stay raw: only the
 /// one the `type` names is read, by its kind's own module.
@@ -81,40 +82,6 @@ impl<'a> Message<'a> {
             .filter(move |(slot, _)| Some(*slot) != own)
             .filter_map(|(slot, raw)| raw.map(|raw| (MessageKind::slot_name(slot), raw)))
     }
-}
-
-/// A member name, borrowed unless it had escapes.
-struct Key<'a>(Cow<'a, str>);
-
-impl<'de: 'a, 'a> Deserialize<'de> for Key<'a> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V<'a>(PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
-            type Value = Key<'a>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a member name")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-                Ok(Key(Cow::Borrowed(v)))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(Key(Cow::Owned(v.to_owned())))
-            }
-        }
-        deserializer.deserialize_identifier(V(PhantomData))
-    }
-}
-
-/// Sets a member once; a second occurrence is an error, as serde's derive has it.
-fn once<'de, A: MapAccess<'de>, T: Deserialize<'de>>(
-    map: &mut A,
-    seen: &mut bool,
-    name: &'static str,
-) -> Result<T, A::Error> {
-    if std::mem::replace(seen, true) {
-        return Err(de::Error::duplicate_field(name));
-    }
-    map.next_value()
 }
 
 impl<'de: 'a, 'a> Deserialize<'de> for Message<'a> {

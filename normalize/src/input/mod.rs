@@ -3,13 +3,17 @@
 //! Everything borrows from the raw body. The envelope (down to each change's `value`) uses
 //! the [`lenient`](crate::lenient) wrappers, so a field of the wrong shape is noticed and
 //! reported without failing the body. Messages and statuses are kept as raw JSON at first
-//! and parsed one by one, so a bad one becomes its own dead letter. Unknown fields are
-//! ignored here; the objects passed on to consumers are taken from the raw text.
+//! and parsed one by one, so a bad one becomes its own dead letter. A status keeps its
+//! unknown members for `extra` ([`Status`], read in one pass); elsewhere unknown fields are
+//! ignored here, and the objects passed on to consumers are taken from the raw text.
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::lenient::{Arr, LBool, LInt, LStr, Lenient, Obj};
+
+mod status;
+pub use status::Status;
 
 /// The body: `{"object": ..., "entry": [...]}`.
 #[derive(Deserialize)]
@@ -112,43 +116,6 @@ pub struct Profile<'a> {
     pub name: LStr<'a>,
     #[serde(borrow, default)]
     pub username: LStr<'a>,
-}
-
-/// One `statuses[]` item.
-#[derive(Deserialize)]
-pub struct Status<'a> {
-    #[serde(borrow, default)]
-    pub id: LStr<'a>,
-    #[serde(borrow, default)]
-    pub status: LStr<'a>,
-    #[serde(borrow, default)]
-    pub timestamp: LStr<'a>,
-    #[serde(borrow, default)]
-    pub recipient_id: LStr<'a>,
-    #[serde(borrow, default)]
-    pub recipient_user_id: LStr<'a>,
-    /// Meta's spelling changed (Apr → May 2026); both are read.
-    #[serde(borrow, default, alias = "recipient_parent_user_id")]
-    pub parent_recipient_user_id: LStr<'a>,
-    #[serde(borrow, default)]
-    pub recipient_type: LStr<'a>,
-    /// Three of Meta's group samples write `participant_recipient_id`; both are read.
-    #[serde(borrow, default, alias = "participant_recipient_id")]
-    pub recipient_participant_id: LStr<'a>,
-    #[serde(borrow, default)]
-    pub recipient_participant_user_id: LStr<'a>,
-    #[serde(borrow, default)]
-    pub recipient_participant_parent_user_id: LStr<'a>,
-    #[serde(borrow, default)]
-    pub recipient_identity_key_hash: LStr<'a>,
-    #[serde(borrow, default)]
-    pub biz_opaque_callback_data: LStr<'a>,
-    #[serde(borrow, default)]
-    pub conversation: Lenient<Obj<Conversation<'a>>>,
-    #[serde(borrow, default)]
-    pub pricing: Lenient<Obj<Pricing<'a>>>,
-    #[serde(borrow, default)]
-    pub errors: Option<&'a RawValue>,
 }
 
 /// `statuses[].conversation`.
