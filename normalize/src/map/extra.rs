@@ -70,6 +70,21 @@ fn has_unread(raw: &RawValue, read: &[&str]) -> bool {
         .unwrap_or(true)
 }
 
+/// `members` by name; a repeated member keeps its last value, as a map read of the object
+/// does.
+fn by_name<'m>(members: &'m [(Cow<'_, str>, &'m RawValue)]) -> BTreeMap<&'m str, &'m RawValue> {
+    members
+        .iter()
+        .map(|(name, value)| (name.as_ref(), *value))
+        .collect()
+}
+
+/// `{...}` of the members a kind's object had beyond its fields (collected by
+/// [`WithUnread`](crate::member::WithUnread)), sorted by name; `None` when there are none.
+pub(crate) fn sorted(members: &[(Cow<'_, str>, &RawValue)]) -> Option<String> {
+    object(by_name(members))
+}
+
 /// The members of a status that no field of the delivery event carries (collected by its
 /// one-pass read), and `conversation` or `pricing` when they are not objects (the event
 /// reads objects only), sorted by name; `None` when there are none.
@@ -79,11 +94,7 @@ pub(crate) fn of_status(raw: &RawValue, status: &Status<'_>) -> Option<String> {
     if !odd_shapes && status.unknown.is_empty() {
         return None;
     }
-    let mut members: BTreeMap<&str, &RawValue> = BTreeMap::new();
-    // A repeated unknown member keeps its last value, as a map read of the object does.
-    for (name, value) in &status.unknown {
-        members.insert(name.as_ref(), *value);
-    }
+    let mut members = by_name(&status.unknown);
     if odd_shapes {
         // Rare: read the object again for the raw text of the member of the wrong shape.
         let all: BTreeMap<Cow<'_, str>, &RawValue> = serde_json::from_str(raw.get()).ok()?;

@@ -26,7 +26,11 @@ pub(super) fn content<'a>(ctx: &Ctx<'_, 'a>, message: &Message<'a>) -> Result<Co
     };
     let kind = MessageKind::parse(inner.kind.as_str());
     match ctx.kind_body(kind, inner, false)? {
-        Body::Mo(content) => Ok(content),
+        // The nested object's other members are in `details`, with the whole edit.
+        Body::Mo(content) => Ok(Content {
+            unread: None,
+            ..content
+        }),
         Body::Postback(_) => Ok(Content::default()),
     }
 }

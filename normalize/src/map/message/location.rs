@@ -9,11 +9,11 @@ use wa_schemas::ReasonKind;
 use super::fields::{kind_object, reject, text_of, Reject};
 use super::{Content, Message, MessageKind};
 use crate::lenient::{LStr, Lenient};
+use crate::map::extra;
+use crate::member::WithUnread;
 
-/// The members of `location` the event carries; any other goes to `extra`.
-pub(super) const READ: &[&str] = &["latitude", "longitude", "name", "address", "url"];
-
-/// Meta's `location`: coordinates arrive as numbers (Meta) or strings (some senders).
+/// Meta's `location`: coordinates arrive as numbers (Meta) or strings (some senders). Its
+/// fields are what the event carries; any other member goes to `extra`.
 #[derive(Deserialize)]
 struct Location<'a> {
     #[serde(borrow, default)]
@@ -31,7 +31,12 @@ struct Location<'a> {
 pub(super) fn content<'a>(message: &Message<'a>, top: bool) -> Result<Content<'a>, Reject> {
     let mut content = Content::default();
     let raw = message.payload(MessageKind::Location);
-    if let Some(location) = kind_object::<Location>(raw, "location", top)? {
+    if let Some(WithUnread {
+        value: location,
+        unread,
+    }) = kind_object::<WithUnread<Location>>(raw, "location", top)?
+    {
+        content.unread = extra::sorted(&unread);
         let out = LocationOut {
             address: text_of(location.address, "location.address")?,
             latitude: coordinate(&location.latitude, "latitude")?,

@@ -9,20 +9,11 @@ use super::fields::{kind_object, text_of, Reject};
 use super::{Content, Message, MessageKind};
 use crate::config::Config;
 use crate::lenient::{LBool, LStr};
+use crate::map::extra;
+use crate::member::WithUnread;
 
-/// The members of a media object the attachment carries; any other goes to `extra`.
-pub(super) const READ: &[&str] = &[
-    "id",
-    "mime_type",
-    "sha256",
-    "caption",
-    "filename",
-    "url",
-    "voice",
-    "animated",
-];
-
-/// Meta's media object.
+/// Meta's media object: its fields are what the attachment carries; any other member goes
+/// to `extra`.
 #[derive(Deserialize)]
 struct Media<'a> {
     #[serde(borrow, default)]
@@ -50,8 +41,12 @@ pub(super) fn content<'a>(
     top: bool,
 ) -> Result<Content<'a>, Reject> {
     let mut content = Content::default();
-    if let Some(media) = kind_object::<Media>(message.payload(kind), kind.name(), top)? {
-        content.attachments = Some(attachments(config, kind.name(), &media)?);
+    let raw = message.payload(kind);
+    if let Some(WithUnread { value, unread }) =
+        kind_object::<WithUnread<Media>>(raw, kind.name(), top)?
+    {
+        content.attachments = Some(attachments(config, kind.name(), &value)?);
+        content.unread = extra::sorted(&unread);
     }
     Ok(content)
 }

@@ -8,16 +8,19 @@ use std::collections::HashMap;
 use serde_json::value::RawValue;
 
 use super::Copied;
-use super::{location, media, text, Message, MessageKind};
+use super::{Message, MessageKind};
 use crate::minify::{minify, minify_into};
 use wa_schemas::coexistence::Direction;
 
 /// What no field of the event carries: unknown members, the legacy `identity` object
-/// (only its hash has a field), objects of another type than the message's, and the
-/// members of copies that their fields do not carry (`business` is the business number).
+/// (only its hash has a field), objects of another type than the message's, the members of
+/// the kind's own object that its fields do not read (`unread`, from the kind's module),
+/// and the members of copies that their fields do not carry (`business` is the business
+/// number).
 pub(super) fn extra_members(
     message: &Message<'_>,
     kind: MessageKind<'_>,
+    unread: Option<String>,
     copied: Option<&Copied<'_>>,
     business: &str,
 ) -> Option<String> {
@@ -34,21 +37,7 @@ pub(super) fn extra_members(
     for (name, raw) in message.foreign_payloads(kind) {
         members.push((name, raw));
     }
-    // Members of the kind's own object that its fields do not carry (`text.tone`, say).
-    let read = match kind {
-        MessageKind::Text => Some(text::READ),
-        MessageKind::Location => Some(location::READ),
-        MessageKind::Image
-        | MessageKind::Audio
-        | MessageKind::Video
-        | MessageKind::Document
-        | MessageKind::Sticker => Some(media::READ),
-        _ => None,
-    };
-    let unread = read
-        .zip(message.payload(kind))
-        .and_then(|(read, raw)| crate::map::extra::unread(raw, read))
-        .and_then(|text| RawValue::from_string(text).ok());
+    let unread = unread.and_then(|text| RawValue::from_string(text).ok());
     if let Some(unread) = &unread {
         members.push((kind.name(), unread));
     }

@@ -60,6 +60,9 @@ struct Content<'a> {
     system: Option<String>,
     /// The identity hash a system message announces.
     identity: Option<Cow<'a, str>>,
+    /// `{...}` of the members of the kind's object that its fields do not carry
+    /// (`text.tone`, say): `extra` has them under the kind's name.
+    unread: Option<String>,
 }
 
 /// Message-level `identity` (legacy identity-change check).
@@ -188,9 +191,9 @@ impl<'c, 'a> Ctx<'c, 'a> {
             Body::Mo(_) if kind.is_seed() && errors.is_none() => String::new(),
             _ => details(kind, raw, &message, errors.as_deref(), flagged),
         };
-        let announced = match &mut body {
-            Body::Mo(content) => content.identity.take(),
-            Body::Postback(_) => None,
+        let (announced, unread) = match &mut body {
+            Body::Mo(content) => (content.identity.take(), content.unread.take()),
+            Body::Postback(_) => (None, None),
         };
         let legacy = legacy_identity(&message);
         let legacy_hash = legacy.as_ref().map(|i| i.0.hash.as_str());
@@ -217,7 +220,13 @@ impl<'c, 'a> Ctx<'c, 'a> {
             details,
             group_id,
             from_logical_id: message.from_logical_id.as_str(),
-            extra: extra_members(&message, kind, copied.as_ref(), scope.display_phone_number),
+            extra: extra_members(
+                &message,
+                kind,
+                unread,
+                copied.as_ref(),
+                scope.display_phone_number,
+            ),
             sender,
         };
         match &copied {

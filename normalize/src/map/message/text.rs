@@ -5,11 +5,11 @@ use serde::Deserialize;
 use super::fields::{kind_object, text_of, Reject};
 use super::{Content, Message, MessageKind};
 use crate::lenient::LStr;
+use crate::map::extra;
+use crate::member::WithUnread;
 
-/// The members of `text` the event carries; any other goes to `extra`.
-pub(super) const READ: &[&str] = &["body"];
-
-/// Meta's `text` object.
+/// Meta's `text` object: its fields are what the event carries; any other member goes to
+/// `extra`.
 #[derive(Deserialize)]
 struct Text<'a> {
     #[serde(borrow, default)]
@@ -18,8 +18,10 @@ struct Text<'a> {
 
 pub(super) fn content<'a>(message: &Message<'a>, top: bool) -> Result<Content<'a>, Reject> {
     let mut content = Content::default();
-    if let Some(text) = kind_object::<Text>(message.payload(MessageKind::Text), "text", top)? {
-        content.message = text_of(text.body, "text.body")?;
+    let raw = message.payload(MessageKind::Text);
+    if let Some(WithUnread { value, unread }) = kind_object::<WithUnread<Text>>(raw, "text", top)? {
+        content.message = text_of(value.body, "text.body")?;
+        content.unread = extra::sorted(&unread);
     }
     Ok(content)
 }
