@@ -7,29 +7,28 @@ use std::collections::HashMap;
 
 use serde_json::value::RawValue;
 
-use super::Copied;
-use super::{Message, MessageKind};
+use super::{Copied, Message, MessageKind};
+use crate::map::Scope;
 use crate::minify::{minify, minify_into};
 use wa_schemas::coexistence::Direction;
 
 /// What no field of the event carries: unknown members, the legacy `identity` object
 /// (only its hash has a field), objects of another type than the message's, the members of
 /// the kind's own object that its fields do not read (`unread`, from the kind's module),
-/// and the members of copies that their fields do not carry (`business` is the business
-/// number).
+/// and the members of copies that their fields do not carry.
 pub(super) fn extra_members(
     message: &Message<'_>,
     kind: MessageKind<'_>,
     unread: Option<String>,
     copied: Option<&Copied<'_>>,
-    business: &str,
+    scope: &Scope<'_, '_>,
 ) -> Option<String> {
     let mut members: Vec<(&str, &RawValue)> = message
         .unknown
         .iter()
         .map(|(k, v)| (k.as_ref(), *v))
         .collect();
-    let copy_members = copy_members(message, copied, business);
+    let copy_members = copy_members(message, copied, scope.display_phone_number);
     members.extend(copy_members.iter().map(|(k, v)| (*k, &**v)));
     if let Some(raw) = message.identity {
         members.push(("identity", raw));

@@ -220,13 +220,7 @@ impl<'c, 'a> Ctx<'c, 'a> {
             details,
             group_id,
             from_logical_id: message.from_logical_id.as_str(),
-            extra: extra_members(
-                &message,
-                kind,
-                unread,
-                copied.as_ref(),
-                scope.display_phone_number,
-            ),
+            extra: extra_members(&message, kind, unread, copied.as_ref(), scope),
             sender,
         };
         match &copied {
