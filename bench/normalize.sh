@@ -9,13 +9,13 @@
 # store; the bodies have no attachments), so the ordered path's own cost shows as a ratio.
 #
 #   bench/normalize.sh WA_PIPELINE_BIN PASSTHROUGH_BIN
-#   RECORDS=50000 REPEATS=3 bench/normalize.sh ...
+#   RECORDS=50000 REPEATS=7 bench/normalize.sh ...
 set -euo pipefail
 cd "$(dirname "$0")/.."
 pipeline=${1:?usage: normalize.sh WA_PIPELINE_BIN PASSTHROUGH_BIN}
 passthrough=${2:?usage: normalize.sh WA_PIPELINE_BIN PASSTHROUGH_BIN}
 records=${RECORDS:-50000}
-repeats=${REPEATS:-3}
+repeats=${REPEATS:-7}
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 
 # shellcheck source=bench/common.sh

@@ -23,7 +23,7 @@ if [ -n "${QUICK:-}" ]; then
   : "${DURATION:=3s}" "${RECORDS:=10000}" "${REPEATS:=1}" "${DURATION_S:=5}" "${CONNECTIONS:=1 32 128}"
   criterion=(--warm-up-time 1 --measurement-time 2)
 else
-  : "${DURATION:=10s}" "${RECORDS:=50000}" "${REPEATS:=3}" "${DURATION_S:=30}" "${CONNECTIONS:=1 32 128}"
+  : "${DURATION:=10s}" "${RECORDS:=50000}" "${REPEATS:=7}" "${DURATION_S:=30}" "${CONNECTIONS:=1 32 128}"
   criterion=()
 fi
 export DURATION RECORDS REPEATS DURATION_S CONNECTIONS
