@@ -28,48 +28,6 @@ pub(crate) fn object<'a>(
     })
 }
 
-/// `{...}` of the members of the object `raw` whose names are not in `read`; `None` when
-/// there are none (or `raw` is not an object).
-pub(crate) fn unread(raw: &RawValue, read: &[&str]) -> Option<String> {
-    // Nearly every object has only members its fields read: find that out without
-    // building a map.
-    if !has_unread(raw, read) {
-        return None;
-    }
-    let members: BTreeMap<Cow<'_, str>, &RawValue> = serde_json::from_str(raw.get()).ok()?;
-    object(
-        members
-            .iter()
-            .filter(|(name, _)| !read.contains(&name.as_ref()))
-            .map(|(name, value)| (name.as_ref(), *value)),
-    )
-}
-
-/// Whether the object `raw` has a member whose name is not in `read` (false when `raw` is
-/// not an object). Allocates nothing; a name with escapes (which cannot be borrowed) or a
-/// value that is not an object answers true, leaving it to the full read.
-fn has_unread(raw: &RawValue, read: &[&str]) -> bool {
-    struct Names<'r>(&'r [&'r str]);
-    impl<'de> serde::de::Visitor<'de> for Names<'_> {
-        type Value = bool;
-        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-            f.write_str("an object")
-        }
-        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
-            let mut found = false;
-            while let Some(name) = map.next_key::<&'de str>()? {
-                map.next_value::<serde::de::IgnoredAny>()?;
-                found |= !self.0.contains(&name);
-            }
-            Ok(found)
-        }
-    }
-    use serde::Deserializer as _;
-    serde_json::Deserializer::from_str(raw.get())
-        .deserialize_map(Names(read))
-        .unwrap_or(true)
-}
-
 /// `members` by name; a repeated member keeps its last value, as a map read of the object
 /// does.
 fn by_name<'m>(members: &'m [(Cow<'_, str>, &'m RawValue)]) -> BTreeMap<&'m str, &'m RawValue> {

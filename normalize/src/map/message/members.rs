@@ -59,12 +59,7 @@ fn copy_members(
     let mut out = Vec::new();
     for (name, raw) in message.copy.present() {
         match name {
-            "history_context" if raw.get().starts_with('{') => {
-                if let Some(rest) = crate::map::extra::unread(raw, &["status"]) {
-                    out.push((name, RawValue::from_string(rest).expect("JSON")));
-                }
-            }
-            "history_context" => out.push((name, owned(raw))),
+            "history_context" => out.extend(copied.history_rest.clone().map(|r| (name, r))),
             _ if outbound => {}
             _ => out.push((name, owned(raw))),
         }

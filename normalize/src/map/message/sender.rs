@@ -6,9 +6,10 @@ use wa_schemas::coexistence::{Direction, Origin};
 
 use super::Message;
 use crate::input::Contact;
-use crate::lenient::{LStr, Lenient};
+use crate::lenient::{LStr, Lenient, Obj};
 use crate::map::coexistence::CopyOf;
-use crate::map::Scope;
+use crate::map::{extra, Scope};
+use crate::member::WithUnread;
 
 /// The user as far as the message and `value.contacts` tell.
 pub(super) struct Sender<'v> {
@@ -124,6 +125,9 @@ pub(crate) struct Copied<'a> {
     pub origin: Origin,
     pub direction: Direction,
     pub history_status: LStr<'a>,
+    /// `history_context` less the `status` carried by `history_status`, for `extra`: all
+    /// of it when it is not an object with a string `status`; `None` when nothing is left.
+    pub history_rest: Option<Box<RawValue>>,
 }
 
 /// `history_context`: the message's status when the history was synced.
@@ -164,18 +168,57 @@ impl<'a> Copied<'a> {
                 Direction::Inbound
             }
         });
-        let history_status = message
-            .copy
-            .history_context
-            .and_then(|raw| {
-                serde_json::from_str::<Lenient<crate::lenient::Obj<HistoryContext>>>(raw.get()).ok()
-            })
-            .and_then(Lenient::into_ok)
-            .map_or(Lenient::Missing, |c| c.0.status);
+        let (history_status, history_rest) = history(message.copy.history_context);
         Copied {
             origin: copy.origin,
             direction,
             history_status,
+            history_rest,
+        }
+    }
+}
+
+/// The status of `history_context`, and what `extra` keeps of it.
+fn history(raw: Option<&RawValue>) -> (LStr<'_>, Option<Box<RawValue>>) {
+    let Some(raw) = raw else {
+        return (Lenient::Missing, None);
+    };
+    match serde_json::from_str::<Lenient<Obj<WithUnread<HistoryContext>>>>(raw.get()) {
+        Ok(Lenient::Ok(Obj(WithUnread { value, unread })))
+            if !matches!(value.status, Lenient::Bad(_)) =>
+        {
+            let rest =
+                extra::sorted(&unread).map(|text| RawValue::from_string(text).expect("JSON"));
+            (value.status, rest)
+        }
+        _ => (Lenient::Missing, Some(raw.to_owned())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rest(text: &str) -> (String, Option<String>) {
+        let raw: &RawValue = serde_json::from_str(text).unwrap();
+        let (status, rest) = history(Some(raw));
+        (status.as_str().to_owned(), rest.map(|r| r.get().to_owned()))
+    }
+
+    #[test]
+    fn history_context_keeps_in_extra_what_history_status_does_not_carry() {
+        assert_eq!(rest(r#"{"status":"READ"}"#), ("READ".to_owned(), None));
+        assert_eq!(
+            rest(r#"{"z":1,"status":"READ","a":[2]}"#),
+            ("READ".to_owned(), Some(r#"{"a":[2],"z":1}"#.to_owned()))
+        );
+        // Not readable as documented: nothing is taken out of it.
+        for odd in [
+            r#"{"status":{"x":1},"a":1}"#,
+            r#"{"status":"A","status":"B"}"#,
+            r#""READ""#,
+        ] {
+            assert_eq!(rest(odd), (String::new(), Some(odd.to_owned())), "{odd}");
         }
     }
 }
