@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Where a receiver's CPU goes, per request and per thread group (tokio's workers and blocking
-# pool, librdkafka's broker threads, its other threads), with its context switches per request (voluntary and
-# involuntary, from /proc/PID/task/*/status): one or more `wa-pipeline ingest` builds beside
-# the minimal receiver producing the design's record (`design`) and the body alone
-# (`minimal`), interleaved REPEATS times at CONNECTIONS connections on one Tansu (memory
-# storage), the same signed body as bench/ingest.sh. A diagnostic beside bench/ingest.sh,
-# not part of bench/run.sh: the workers' CPU per request moves far less from round to round
-# than req/s, so it shows what a change to ingest's request path costs. Medians at the end.
+# Where a receiver's CPU goes, per request and per thread group (tokio's workers and
+# blocking pool, librdkafka's broker threads, its other threads), with its context switches
+# per request (voluntary and involuntary, from /proc/PID/task/*/status): one or more
+# `wa-pipeline ingest` builds beside the minimal receiver producing the design's record
+# (`design`) and the body alone (`minimal`), interleaved REPEATS times at CONNECTIONS
+# connections on one Tansu (memory storage), the same signed body as bench/ingest.sh.
+# A diagnostic beside bench/ingest.sh, not part of bench/run.sh: the tokio threads' CPU per
+# request moves far less from round to round than req/s, so it shows what a change to
+# ingest's request path costs. Medians at the end.
 #
 #   bench/threads.sh MINIMAL_BIN WA_PIPELINE_BIN [WA_PIPELINE_BIN ...]
 #   DURATION=8s CONNECTIONS=128 REPEATS=3 bench/threads.sh ...
@@ -36,6 +37,7 @@ done
 # shellcheck source=bench/common.sh
 source bench/common.sh
 
+# The first wa-pipeline build signs the body (`wa-pipeline sign`).
 signed_post "$1"
 
 # "tid group cpu_ticks context_switches" for every thread of a process.
@@ -61,21 +63,31 @@ measure() {
               KAFKA_BROKERS=$brokers WHATSAPP_APP_SECRET=$secret LISTEN_ADDR=127.0.0.1:$port \
               "$minimal" 2>"$work/$receiver.log" & pid=$! ;;
     *) KAFKA_BROKERS=$brokers WHATSAPP_APP_SECRET=$secret LISTEN_ADDR=127.0.0.1:$port \
-              ADMIN_LISTEN=127.0.0.1:0 "${builds[$receiver]}" ingest 2>"$work/ingest.log" & pid=$! ;;
+              ADMIN_LISTEN=127.0.0.1:0 "${builds[$receiver]}" ingest 2>"$work/$receiver.log" & pid=$! ;;
   esac
   for _ in $(seq 1 100); do
     curl -s -o /dev/null "http://127.0.0.1:$port/" && break
     sleep 0.1
   done
+  if ! kill -0 "$pid" 2>/dev/null; then
+    echo "$receiver exited before the load; its log ends:" >&2
+    tail -n 5 "$work/$receiver.log" >&2
+    return 1
+  fi
   local url=http://127.0.0.1:$port/webhook out
   wrk -t2 -c"$connections" -d2s -s "$work/post.lua" "$url" >/dev/null
   threads "$pid" | sort > "$work/before"
   out=$(wrk -t2 -c"$connections" -d"$duration" -s "$work/post.lua" "$url")
   threads "$pid" | sort > "$work/after"
   kill "$pid"; wait "$pid" 2>/dev/null || true
-  # Threads present at both snapshots: "tid group ticks switches group ticks switches".
+  local n; n=$(echo "$out" | awk '/requests in/ {print $1}')
+  if [ "${n:-0}" = 0 ]; then
+    echo "$receiver answered no requests; wrk said: $out" >&2
+    return 1
+  fi
+  # Threads present at both snapshots (one that ended in between is left out): "tid group ticks switches group ticks switches".
   join "$work/before" "$work/after" | awk -v hz="$(getconf CLK_TCK)" \
-      -v n="$(echo "$out" | awk '/requests in/ {print $1}')" \
+      -v n="$n" \
       -v rps="$(echo "$out" | awk '/Requests\/sec/ {print $2}')" '
     { cpu[$2] += $6 - $3; total += $6 - $3; switches += $7 - $4 }
     END { us = 1e6 / hz / n
