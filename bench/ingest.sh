@@ -26,20 +26,14 @@ signed_post "$pipeline"
 # One point: starts the receiver, warms it up, runs wrk, prints
 # "req/s p50_ms p99_ms cpu_s_per_1000 peak_rss_mib non2xx".
 measure() {
-  local receiver=$1 c=$2 port pid
+  local receiver=$1 c=$2 port pid bin
   port=$(free_port)
   case $receiver in
-    ingest) KAFKA_BROKERS=$brokers WHATSAPP_APP_SECRET=$secret LISTEN_ADDR=127.0.0.1:$port \
-              ADMIN_LISTEN=127.0.0.1:0 "$pipeline" ingest 2>"$work/ingest.log" & pid=$! ;;
-    minimal|design) RECORD=$([ "$receiver" = design ] && echo design || echo bare) \
-              KAFKA_BROKERS=$brokers WHATSAPP_APP_SECRET=$secret LISTEN_ADDR=127.0.0.1:$port \
-              "$minimal" 2>"$work/$receiver.log" & pid=$! ;;
-    bare) LISTEN_ADDR=127.0.0.1:$port "$bare" & pid=$! ;;
+    ingest) bin=$pipeline ;;
+    minimal|design) bin=$minimal ;;
+    bare) bin=$bare ;;
   esac
-  for _ in $(seq 1 100); do
-    curl -s -o /dev/null "http://127.0.0.1:$port/" && break
-    sleep 0.1
-  done
+  start_receiver "$receiver" "$bin" "$port" "$work/$receiver.log" || return 1
   local threads=$((c < 2 ? 1 : 2))
   wrk -t"$threads" -c"$c" -d2s -s "$work/post.lua" "http://127.0.0.1:$port/webhook" >/dev/null
   local cpu0; cpu0=$(cpu_seconds "$pid")
@@ -59,6 +53,7 @@ declare -A rps p99 cpu
 for c in $connections; do
   for receiver in ingest minimal design bare; do
     read -r r p50 p9 cp rss bad < <(measure "$receiver" "$c")
+    [ -n "$r" ] || exit 1
     printf "%-8s %5s %9s %8s %8s %12s %9s %7s\n" "$receiver" "$c" "$r" "$p50" "$p9" "$cp" "$rss" "$bad"
     rps[$receiver.$c]=$r; p99[$receiver.$c]=$p9; cpu[$receiver.$c]=$cp
   done

@@ -81,7 +81,6 @@ for i in $(seq 1 "$repeats"); do
   fi
   echo "$line"
 done
-median() { printf "%s\n" "$@" | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 n=$(median "${n_rates[@]}"); p=$(median "${p_rates[@]}")
 awk -v n="$n" -v p="$p" 'BEGIN {printf "normalize over Kafka: median %d records/s; passthrough %d; ratio %.2f (target >= 0.85)\n", n, p, n / p}'
 if [ "${MEDIA:-0}" = 1 ]; then

@@ -69,14 +69,15 @@ for r in $(seq 1 "$repeats"); do
     echo "repeat $r $variant: $rate req/s, $cpu CPU s per 1,000 requests"
   done
 done
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-b=$(echo "${runs[before]}" | median); n=$(echo "${runs[none]}" | median); e=$(echo "${runs[export]}" | median)
+# shellcheck disable=SC2086 # the runs are space-separated numbers
+b=$(median ${runs[before]}); n=$(median ${runs[none]}); e=$(median ${runs[export]})
 echo
 echo "ingest, $connections connections, $duration x $repeats, medians:"
 printf '  before telemetry     %10.0f req/s\n' "$b"
 printf '  telemetry, no export %10.0f req/s  ratio %.3f (target >= 0.97)\n' "$n" "$(echo "$n / $b" | bc -l)"
 printf '  telemetry, OTLP      %10.0f req/s  ratio %.3f (target >= 0.90)\n' "$e" "$(echo "$e / $b" | bc -l)"
-cb=$(echo "${cpus[before]}" | median); cn=$(echo "${cpus[none]}" | median); ce=$(echo "${cpus[export]}" | median)
+# shellcheck disable=SC2086
+cb=$(median ${cpus[before]}); cn=$(median ${cpus[none]}); ce=$(median ${cpus[export]})
 echo "ingest's CPU per request, medians (the ratio is before / this: the requests/s it allows):"
 printf '  before telemetry     %.4f CPU s per 1,000 requests\n' "$cb"
 printf '  telemetry, no export %.4f  ratio %.3f (target >= 0.97)\n' "$cn" "$(echo "$cb / $cn" | bc -l)"

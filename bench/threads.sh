@@ -59,21 +59,9 @@ measure() {
   local receiver=$1 port pid
   port=$(free_port)
   case $receiver in
-    minimal|design) RECORD=$([ "$receiver" = design ] && echo design || echo bare) \
-              KAFKA_BROKERS=$brokers WHATSAPP_APP_SECRET=$secret LISTEN_ADDR=127.0.0.1:$port \
-              "$minimal" 2>"$work/$receiver.log" & pid=$! ;;
-    *) KAFKA_BROKERS=$brokers WHATSAPP_APP_SECRET=$secret LISTEN_ADDR=127.0.0.1:$port \
-              ADMIN_LISTEN=127.0.0.1:0 "${builds[$receiver]}" ingest 2>"$work/$receiver.log" & pid=$! ;;
-  esac
-  for _ in $(seq 1 100); do
-    curl -s -o /dev/null "http://127.0.0.1:$port/" && break
-    sleep 0.1
-  done
-  if ! kill -0 "$pid" 2>/dev/null; then
-    echo "$receiver exited before the load; its log ends:" >&2
-    tail -n 5 "$work/$receiver.log" >&2
-    return 1
-  fi
+    minimal|design) start_receiver "$receiver" "$minimal" "$port" "$work/$receiver.log" ;;
+    *) start_receiver ingest "${builds[$receiver]}" "$port" "$work/$receiver.log" ;;
+  esac || return 1
   local url=http://127.0.0.1:$port/webhook out
   wrk -t2 -c"$connections" -d2s -s "$work/post.lua" "$url" >/dev/null
   threads "$pid" | sort > "$work/before"
@@ -85,7 +73,8 @@ measure() {
     echo "$receiver answered no requests; wrk said: $out" >&2
     return 1
   fi
-  # Threads present at both snapshots (one that ended in between is left out): "tid group ticks switches group ticks switches".
+  # Threads present at both snapshots (one that ended in between is left out):
+  # "tid group ticks switches group ticks switches".
   join "$work/before" "$work/after" | awk -v hz="$(getconf CLK_TCK)" \
       -v n="$n" \
       -v rps="$(echo "$out" | awk '/Requests\/sec/ {print $2}')" '
@@ -108,15 +97,12 @@ for round in $(seq 1 "$repeats"); do
 done
 echo "medians (CPU in µs per request):"
 for receiver in "${names[@]}" design minimal; do
-  printf "%s" "${rows[$receiver]}" | awk -v r="$receiver" '
-    { for (i = 1; i <= NF; i++) v[i, NR] = $i }
-    END { printf "  %-10s", r
-          split("req/s total tokio rdk:broker rdk:other other switches", label, " ")
-          for (i = 1; i <= 7; i++) {
-            n = 0; for (j = 1; j <= NR; j++) a[++n] = v[i, j]
-            for (x = 1; x <= n; x++) for (y = x + 1; y <= n; y++) if (a[y] < a[x]) { t = a[x]; a[x] = a[y]; a[y] = t }
-            m = (n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2)
-            printf " %s %s", label[i], (i == 1 ? sprintf("%.0f", m) : (i == 7 ? sprintf("%.3f", m) : sprintf("%.1f", m)))
-          }
-          printf "\n" }'
+  line="  $(printf "%-10s" "$receiver")"
+  column=0
+  for label in req/s total tokio rdk:broker rdk:other other switches; do
+    column=$((column + 1))
+    # shellcheck disable=SC2046 # one number per round
+    line+=" $label $(median $(printf "%s" "${rows[$receiver]}" | awk -v i=$column '{print $i}'))"
+  done
+  echo "$line"
 done
